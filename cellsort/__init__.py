@@ -1,0 +1,32 @@
+"""cellsort: real-time, label-free cell classification on FPGAs.
+
+Data → teacher (PyTorch) → distilled quantized student (QKeras) → hls4ml firmware → sorter.
+Heavy parts (TensorFlow, PyTorch, hls4ml) load on first use.
+"""
+from cellsort.keras_compat import use_legacy_keras
+
+use_legacy_keras()  # before anything imports TensorFlow
+
+from cellsort.config import ConfigError, load_config  # noqa: E402
+from cellsort.data import (Dataset, DataError, Preprocessing, SplitData, SplitSpec,  # noqa: E402
+                           SynthConfig, open_dataset, read_image_folder, read_jurkat,
+                           read_lymphomnist, read_rtdc, synthesize, write_synthetic)
+
+__version__ = "0.1.0"
+
+_LAZY = {"build_student": "cellsort.student", "list_students": "cellsort.student"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cellsort' has no attribute {name!r}")
+
+
+__all__ = [
+    "ConfigError", "load_config", "Dataset", "DataError", "Preprocessing", "SplitData",
+    "SplitSpec", "SynthConfig", "open_dataset", "read_image_folder", "read_jurkat",
+    "read_lymphomnist", "read_rtdc", "synthesize", "write_synthetic", *_LAZY,
+]

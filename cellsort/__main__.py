@@ -1,0 +1,5 @@
+import sys
+
+from cellsort.cli import main
+
+sys.exit(main())

@@ -1,0 +1,63 @@
+"""Typed configuration: strict pydantic models loaded from YAML or JSON with clear errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+T = TypeVar("T", bound="StrictModel")
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is invalid; the message names the file and the field."""
+
+
+class StrictModel(BaseModel):
+    """Base of every cellsort config: unknown keys are errors, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def load_config(cls: type[T], path: str | Path | None = None, **overrides) -> T:
+    """Load ``cls`` from a YAML/JSON file (optional) with keyword overrides on top.
+
+    Parameters
+    ----------
+    cls : type of StrictModel
+        The config class.
+    path : path-like, optional
+        A ``.yaml``/``.yml``/``.json`` file holding a mapping of fields.
+    **overrides
+        Field values that replace those of the file; ``None`` values are ignored.
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read or parsed, or a field is unknown or invalid.
+    """
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+        try:
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+        data = data or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of config fields, got {type(data).__name__}")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        where = str(path) if path is not None else cls.__name__
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{where}: invalid {cls.__name__}: {problems}") from exc

@@ -1,0 +1,131 @@
+"""The in-memory dataset every stage uses: uint8 grayscale images, integer labels, class names."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the file (or dataset) and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Grayscale cell images with labels.
+
+    Parameters
+    ----------
+    images : ndarray of uint8, shape (N, H, W)
+        Bright-field crops, 8-bit (the pixel format of the instrument's Mono8 stream).
+    labels : ndarray of int, shape (N,)
+        Class indices into ``class_names``.
+    class_names : tuple of str
+        Names of the classes, index ``i`` naming label ``i``.
+    source : str
+        Where the data came from (a path or a generator description).
+    meta : dict
+        Free-form provenance (e.g. the intensity mapping applied to 16-bit data).
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: tuple[str, ...]
+    source: str = ""
+    meta: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        images, labels = np.asarray(self.images), np.asarray(self.labels)
+        where = self.source or "dataset"
+        if images.dtype != np.uint8 or images.ndim != 3:
+            raise DataError(f"{where}: images must be uint8 of shape (N, H, W), "
+                            f"got {images.dtype} {images.shape}")
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise DataError(f"{where}: {len(images)} images but labels of shape {labels.shape}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise DataError(f"{where}: labels must be integers, got {labels.dtype}")
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(self.class_names)):
+            raise DataError(f"{where}: label values {labels.min()}..{labels.max()} outside "
+                            f"0..{len(self.class_names) - 1} ({', '.join(self.class_names)})")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "labels", labels.astype(np.int64, copy=False))
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """Height and width of the images."""
+        return self.images.shape[1], self.images.shape[2]
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per class name."""
+        per = np.bincount(self.labels, minlength=len(self.class_names))
+        return {name: int(n) for name, n in zip(self.class_names, per)}
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> "Dataset":
+        """Return the images at ``indices`` (same classes)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return Dataset(self.images[idx], self.labels[idx], self.class_names, self.source, self.meta)
+
+    def relabel(self, groups: Mapping[str, Sequence[str]]) -> "Dataset":
+        """Merge and select classes: ``{"B": ["B"], "T": ["T4", "T8"]}``.
+
+        Images of classes named in no group are dropped; new labels follow the order of
+        ``groups``.
+        """
+        unknown = {c for olds in groups.values() for c in olds} - set(self.class_names)
+        if unknown:
+            raise DataError(f"{self.source or 'dataset'}: no class named {sorted(unknown)}; "
+                            f"classes are {list(self.class_names)}")
+        lut = np.full(len(self.class_names), -1, dtype=np.int64)
+        for new, olds in enumerate(groups.values()):
+            for old in olds:
+                lut[self.class_names.index(old)] = new
+        mapped = lut[self.labels]
+        keep = np.flatnonzero(mapped >= 0)
+        return Dataset(self.images[keep], mapped[keep], tuple(groups), self.source, self.meta)
+
+    def subset(self, classes: Sequence[str]) -> "Dataset":
+        """Keep only ``classes`` (in that order), e.g. ``["B", "T4"]`` for the paper's task."""
+        return self.relabel({c: [c] for c in classes})
+
+    def stats(self) -> dict[str, float]:
+        """Mean and standard deviation of the pixels scaled to [0, 1]."""
+        x = self.images.astype(np.float64) / 255.0
+        return {"mean": float(x.mean()), "std": float(x.std())}
+
+
+def parse_task(spec: str) -> dict[str, list[str]]:
+    """Parse a task such as ``"B,T4"`` or ``"B:B;T:T4+T8"`` into relabel groups.
+
+    Examples
+    --------
+    >>> parse_task("B,T4")
+    {'B': ['B'], 'T4': ['T4']}
+    >>> parse_task("B:B;T:T4+T8")
+    {'B': ['B'], 'T': ['T4', 'T8']}
+    """
+    spec = spec.strip()
+    if ":" not in spec:
+        return {c.strip(): [c.strip()] for c in spec.split(",") if c.strip()}
+    groups = {}
+    for part in spec.split(";"):
+        name, _, members = part.partition(":")
+        groups[name.strip()] = [m.strip() for m in members.split("+") if m.strip()]
+    return groups
+
+
+def concat(datasets: Sequence[Dataset], source: str = "") -> Dataset:
+    """Concatenate datasets that share class names and image shape."""
+    first = datasets[0]
+    for d in datasets[1:]:
+        if d.class_names != first.class_names or d.image_shape != first.image_shape:
+            raise DataError(f"cannot concatenate {d.source} with {first.source}: classes or "
+                            f"image shapes differ ({d.class_names} {d.image_shape} vs "
+                            f"{first.class_names} {first.image_shape})")
+    return Dataset(np.concatenate([d.images for d in datasets]),
+                   np.concatenate([d.labels for d in datasets]),
+                   first.class_names, source or first.source, first.meta)

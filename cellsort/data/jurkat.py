@@ -1,0 +1,60 @@
+"""The real-data check: Jurkat bright-field crops from imaging flow cytometry (Blasi et al. 2016)."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.intensity import to_uint8
+
+#: Tasks over the cell-cycle labels, as relabel groups over the file's class names.
+JURKAT_TASKS = {
+    "g1-vs-g2": {"G1": ["G1"], "G2": ["G2"]},
+    "interphase-vs-mitotic": {"interphase": ["G1", "S_phase", "G2"],
+                              "mitotic": ["Prophase", "Metaphase", "Anaphase", "Telophase"]},
+    "all": None,
+}
+_KEYS = ("brightfield", "darkfield", "label", "class_names", "experiment")
+
+
+def read_jurkat(path: str | Path, task: str = "g1-vs-g2", channel: str = "brightfield") -> Dataset:
+    """Load ``jurkat_ifc_bf_df.npz`` for one task.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.npz`` file (read with ``allow_pickle=False``).
+    task : {"g1-vs-g2", "interphase-vs-mitotic", "all"}
+        ``g1-vs-g2`` uses experiment 1 only (900 cells per class, balanced).
+    channel : {"brightfield", "darkfield"}
+
+    Notes
+    -----
+    The 16-bit crops are mapped to 8 bit with one linear map for the whole file
+    (:func:`~cellsort.data.intensity.to_uint8`), recorded in ``meta``.
+    """
+    path = Path(path)
+    if task not in JURKAT_TASKS:
+        raise DataError(f"unknown Jurkat task {task!r}; choose from {list(JURKAT_TASKS)}")
+    if channel not in ("brightfield", "darkfield"):
+        raise DataError(f"unknown Jurkat channel {channel!r}; choose brightfield or darkfield")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in _KEYS if k not in npz.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {missing}")
+            raw, labels = npz[channel], npz["label"].astype(np.int64)
+            names, experiment = tuple(str(c) for c in npz["class_names"]), npz["experiment"]
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+    images, mapping = to_uint8(raw)
+    ds = Dataset(images, labels, names, str(path), {"intensity_map": mapping, "task": task,
+                                                     "channel": channel})
+    if task == "g1-vs-g2":
+        ds = ds.take(np.flatnonzero(experiment == 1))
+    groups = JURKAT_TASKS[task]
+    return ds if groups is None else ds.relabel(groups)

@@ -1,0 +1,120 @@
+"""Deterministic, stratified train/validation/test splits, recorded beside the data."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from cellsort.atomic import write_json
+from cellsort.config import StrictModel
+from cellsort.data.dataset import DataError, Dataset
+
+#: File name of a split record stored with a dataset.
+SPLITS_FILE = "splits.json"
+
+
+class SplitSpec(StrictModel):
+    """How to split a dataset.
+
+    With a predefined test part (LymphoMNIST's test files) the train part is kept and the
+    test part is halved, stratified, into validation and test (the paper's protocol, seed 42).
+    Otherwise ``val_fraction`` and ``test_fraction`` of every class are held out.
+    """
+
+    seed: int = 42
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+
+
+@dataclass(frozen=True)
+class SplitData:
+    """A dataset split three ways, with the record of how."""
+
+    train: Dataset
+    val: Dataset
+    test: Dataset
+    record: dict
+
+    def relabel(self, groups) -> "SplitData":
+        """Apply :meth:`Dataset.relabel` to every part."""
+        return SplitData(self.train.relabel(groups), self.val.relabel(groups),
+                         self.test.relabel(groups), {**self.record, "task": dict(groups)})
+
+
+def labels_digest(labels: np.ndarray) -> str:
+    """Short SHA-256 of a label array: ties a split record to the data it indexes."""
+    return hashlib.sha256(np.ascontiguousarray(labels, np.int64).tobytes()).hexdigest()[:16]
+
+
+def make_splits(labels: np.ndarray, spec: SplitSpec = SplitSpec(),
+                is_test: np.ndarray | None = None) -> dict:
+    """Compute split indices for a pool of ``labels``.
+
+    Parameters
+    ----------
+    labels : ndarray of int
+    spec : SplitSpec
+    is_test : ndarray of bool, optional
+        Marks a predefined test part (halved into validation and test).
+
+    Returns
+    -------
+    dict
+        ``train``, ``val``, ``test`` index lists plus ``seed``, ``method``, ``n`` and
+        ``labels_sha256``.
+    """
+    labels = np.asarray(labels)
+    idx = np.arange(len(labels))
+    if is_test is not None:
+        train = idx[~is_test]
+        held = idx[is_test]
+        val, test = train_test_split(held, test_size=0.5, random_state=spec.seed,
+                                     stratify=labels[held])
+        method = "predefined train part; test part halved into val/test (stratified)"
+    else:
+        frac = spec.val_fraction + spec.test_fraction
+        if not 0 < frac < 1:
+            raise DataError(f"val_fraction + test_fraction must be in (0, 1), got {frac}")
+        train, held = train_test_split(idx, test_size=frac, random_state=spec.seed,
+                                       stratify=labels)
+        val, test = train_test_split(held, test_size=spec.test_fraction / frac,
+                                     random_state=spec.seed, stratify=labels[held])
+        method = f"stratified fractions val={spec.val_fraction} test={spec.test_fraction}"
+    return {"seed": spec.seed, "method": method, "n": int(len(labels)),
+            "labels_sha256": labels_digest(labels),
+            "train": sorted(map(int, train)), "val": sorted(map(int, val)),
+            "test": sorted(map(int, test))}
+
+
+def apply_splits(pool: Dataset, record: dict) -> SplitData:
+    """Cut ``pool`` by a split record, checking that the record belongs to this data."""
+    if record.get("n") != len(pool) or record.get("labels_sha256") != labels_digest(pool.labels):
+        raise DataError(f"{pool.source}: split record does not match the data "
+                        f"({record.get('n')} recorded images vs {len(pool)}, or different labels)")
+    parts = {k: pool.take(record[k]) for k in ("train", "val", "test")}
+    return SplitData(**parts, record={k: v for k, v in record.items()
+                                      if k not in ("train", "val", "test")})
+
+
+def write_splits(folder: str | Path, record: dict) -> Path:
+    """Store a split record as ``folder/splits.json``."""
+    return write_json(Path(folder) / SPLITS_FILE, record)
+
+
+def read_splits(folder: str | Path) -> dict | None:
+    """Read ``folder/splits.json`` if present."""
+    path = Path(folder) / SPLITS_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from exc
+    missing = {"train", "val", "test", "n", "labels_sha256"} - set(record)
+    if missing:
+        raise DataError(f"{path}: split record lacks {sorted(missing)}")
+    return record

@@ -1,0 +1,48 @@
+"""What made an artifact: the config, the package versions and the time."""
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from cellsort.atomic import write_json
+
+#: Distributions whose versions are recorded with every artifact (when installed).
+TRACKED = (
+    "cellsort", "numpy", "scipy", "scikit-image", "h5py", "torch", "tensorflow", "tf-keras",
+    "qkeras", "hls4ml", "pydantic",
+)
+
+
+def versions() -> dict[str, str]:
+    """Return the Python version and the installed versions of :data:`TRACKED` packages."""
+    found = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in TRACKED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def record(config: BaseModel | dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """Build a provenance record: config, versions, UTC time, plus ``extra`` fields."""
+    if isinstance(config, BaseModel):
+        config = config.model_dump(mode="json")
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "config": config,
+        **extra,
+    }
+
+
+def write_record(path: str | Path, config: BaseModel | dict[str, Any] | None = None,
+                 **extra: Any) -> Path:
+    """Write :func:`record` as JSON to ``path`` atomically."""
+    return write_json(path, record(config, **extra))

@@ -1,0 +1,90 @@
+"""A deployable student on disk: the QKeras model, its preprocessing and its provenance.
+
+Layout of an artifact folder::
+
+    model.h5            QKeras (tf-keras) model, logits output
+    preprocessing.json  the Preprocessing that feeds it (the firmware's look-up table source)
+    artifact.json       class names, decision threshold, metrics, config and versions
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cellsort.atomic import write_bytes, write_json
+from cellsort.data.dataset import DataError
+from cellsort.data.preprocess import Preprocessing
+from cellsort.provenance import record
+
+
+@dataclass
+class StudentArtifact:
+    """A student model with everything needed to run it on raw 8-bit crops.
+
+    Attributes
+    ----------
+    model : tf_keras.Model
+        QKeras model, input (h, w, 1) normalised pixels, output logits.
+    preprocessing : Preprocessing
+    class_names : tuple of str
+    threshold : float
+        Sort gate on the logit margin ``logit[1] - logit[0]`` (positive class = index 1).
+    info : dict
+        Provenance and metrics.
+    """
+
+    model: object
+    preprocessing: Preprocessing
+    class_names: tuple[str, ...]
+    threshold: float = 0.0
+    info: dict = field(default_factory=dict)
+
+
+def load_qkeras_model(path: str | Path):
+    """Load a QKeras ``.h5``/``.keras`` model with QKeras' custom objects."""
+    from cellsort.keras_compat import tf_keras
+
+    tf_keras()
+    from qkeras.utils import load_qmodel
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such model file")
+    try:
+        return load_qmodel(str(path), compile=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot load as a QKeras model ({exc})") from exc
+
+
+def save_student(folder: str | Path, artifact: StudentArtifact) -> Path:
+    """Write ``artifact`` into ``folder`` (each file atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        tmp_model = Path(tmp) / "model.h5"
+        artifact.model.save(tmp_model, include_optimizer=False)
+        write_bytes(folder / "model.h5", tmp_model.read_bytes())
+    write_json(folder / "preprocessing.json", artifact.preprocessing.model_dump(mode="json"))
+    write_json(folder / "artifact.json", record(
+        None, class_names=list(artifact.class_names), threshold=artifact.threshold,
+        model_name=artifact.model.name, n_params=int(artifact.model.count_params()),
+        **artifact.info))
+    return folder
+
+
+def load_student(folder: str | Path) -> StudentArtifact:
+    """Read an artifact folder written by :func:`save_student`."""
+    folder = Path(folder)
+    for name in ("model.h5", "preprocessing.json", "artifact.json"):
+        if not (folder / name).is_file():
+            raise DataError(f"{folder}: not a student artifact (missing {name})")
+    try:
+        prep = Preprocessing.model_validate_json((folder / "preprocessing.json").read_text())
+        meta = json.loads((folder / "artifact.json").read_text())
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise DataError(f"{folder}: invalid artifact metadata ({exc})") from exc
+    info = {k: v for k, v in meta.items() if k not in ("class_names", "threshold")}
+    return StudentArtifact(load_qkeras_model(folder / "model.h5"), prep,
+                           tuple(meta["class_names"]), float(meta.get("threshold", 0.0)), info)
