@@ -21,25 +21,15 @@ USER_ERRORS = (DataError, ConfigError, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``cellsort`` console script."""
+    """Entry point of the ``cellsort`` console script; returns the exit status."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="cellsort")
     except USER_ERRORS as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except SystemExit as exc:  # typer's own exits (e.g. --help)
-        return int(exc.code or 0)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except SystemExit as exc:  # typer always exits; usage errors are already printed
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,6 +35,8 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
         True for images of the predefined test part (LymphoMNIST's test files).
     """
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
     if path.is_dir() and find_lymphomnist_files(path) is not None:
         train, test = read_lymphomnist(path)
         pool = concat([train, test], source=str(path))
@@ -45,8 +47,6 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
         return read_jurkat(path, task if task in JURKAT_TASKS else "g1-vs-g2"), None
     if path.suffix == ".rtdc":
         return read_rtdc(path, size or (64, 64)), None
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder")
     raise DataError(f"{path}: unknown dataset format (expected a LymphoMNIST folder, a folder "
                     f"of class sub-folders, a .npz (Jurkat) or an .rtdc file)")
 

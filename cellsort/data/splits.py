@@ -50,6 +50,13 @@ def labels_digest(labels: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(labels, np.int64).tobytes()).hexdigest()[:16]
 
 
+def _strata(labels: np.ndarray) -> np.ndarray | None:
+    """Stratify by label when every class present has two or more members, else split plainly."""
+    present = np.bincount(labels)
+    present = present[present > 0]
+    return labels if len(present) and present.min() >= 2 else None
+
+
 def make_splits(labels: np.ndarray, spec: SplitSpec = SplitSpec(),
                 is_test: np.ndarray | None = None) -> dict:
     """Compute split indices for a pool of ``labels``.
@@ -73,16 +80,16 @@ def make_splits(labels: np.ndarray, spec: SplitSpec = SplitSpec(),
         train = idx[~is_test]
         held = idx[is_test]
         val, test = train_test_split(held, test_size=0.5, random_state=spec.seed,
-                                     stratify=labels[held])
+                                     stratify=_strata(labels[held]))
         method = "predefined train part; test part halved into val/test (stratified)"
     else:
         frac = spec.val_fraction + spec.test_fraction
         if not 0 < frac < 1:
             raise DataError(f"val_fraction + test_fraction must be in (0, 1), got {frac}")
         train, held = train_test_split(idx, test_size=frac, random_state=spec.seed,
-                                       stratify=labels)
+                                       stratify=_strata(labels))
         val, test = train_test_split(held, test_size=spec.test_fraction / frac,
-                                     random_state=spec.seed, stratify=labels[held])
+                                     random_state=spec.seed, stratify=_strata(labels[held]))
         method = f"stratified fractions val={spec.val_fraction} test={spec.test_fraction}"
     return {"seed": spec.seed, "method": method, "n": int(len(labels)),
             "labels_sha256": labels_digest(labels),
