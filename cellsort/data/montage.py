@@ -28,7 +28,7 @@ def save_montage(data: Dataset, path: str | Path, per_class: int = 10, seed: int
                 ax.imshow(data.images[pick[j]], cmap="gray", vmin=0, vmax=255)
             if j == 0:
                 ax.set_ylabel(f"{name}\n(n={len(idx)})", rotation=0, ha="right", va="center")
-    fig.suptitle(Path(data.source).name or data.source, fontsize=9)
+    fig.suptitle(data.source, fontsize=8)
     fig.tight_layout()
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=110)
