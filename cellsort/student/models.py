@@ -26,6 +26,12 @@ def quantized_cnn(n_classes: int = 2, *, filters: tuple[int, ...] = (16, 16), ke
     """Conv(3x3, valid) → quantized ReLU → MaxPool(2), repeated per ``filters``; flatten;
     dropout; dense logits. With the defaults this is the paper's student.
     """
+    side = min(input_size)
+    for _ in filters:
+        side = (side - kernel + 1) // 2
+    if side < 1:
+        raise ValueError(f"input_size {tuple(input_size)} is too small for {len(filters)} "
+                         f"conv({kernel}x{kernel})/pool(2) blocks")
     keras = tf_keras()
     from qkeras import QActivation, QConv2D, QDense, quantized_bits, quantized_relu
 
