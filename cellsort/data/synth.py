@@ -64,15 +64,15 @@ class CellProfile(StrictModel):
 
 
 DEFAULT_PROFILES: dict[str, CellProfile] = {
-    "B": CellProfile(radius=(14.4, 1.6), nc_ratio=(0.80, 0.05), ellipticity=(0.09, 0.04),
-                     roughness=(0.055, 0.02), chromatin_scale=(1.8, 0.35),
-                     chromatin_contrast=(0.95, 0.25), nucleus_absorption=(0.20, 0.05)),
-    "T4": CellProfile(radius=(13.0, 1.6), nc_ratio=(0.74, 0.05), ellipticity=(0.06, 0.04),
-                      roughness=(0.03, 0.015), chromatin_scale=(1.25, 0.3),
-                      chromatin_contrast=(0.70, 0.25), nucleus_absorption=(0.17, 0.05)),
-    "T8": CellProfile(radius=(13.4, 1.6), nc_ratio=(0.76, 0.05), ellipticity=(0.07, 0.04),
-                      roughness=(0.038, 0.015), chromatin_scale=(1.45, 0.3),
-                      chromatin_contrast=(0.78, 0.25), nucleus_absorption=(0.18, 0.05)),
+    "B": CellProfile(radius=(14.8, 1.5), nc_ratio=(0.81, 0.045), ellipticity=(0.10, 0.04),
+                     roughness=(0.065, 0.02), chromatin_scale=(1.9, 0.3),
+                     chromatin_contrast=(1.0, 0.22), nucleus_absorption=(0.21, 0.04)),
+    "T4": CellProfile(radius=(12.8, 1.5), nc_ratio=(0.72, 0.045), ellipticity=(0.05, 0.035),
+                      roughness=(0.025, 0.012), chromatin_scale=(1.2, 0.25),
+                      chromatin_contrast=(0.62, 0.22), nucleus_absorption=(0.16, 0.04)),
+    "T8": CellProfile(radius=(13.3, 1.5), nc_ratio=(0.745, 0.045), ellipticity=(0.065, 0.035),
+                      roughness=(0.036, 0.014), chromatin_scale=(1.4, 0.28),
+                      chromatin_contrast=(0.74, 0.22), nucleus_absorption=(0.18, 0.04)),
 }
 
 
