@@ -10,15 +10,20 @@ from cellsort.data.dataset import parse_task
 from cellsort.data.load import open_dataset
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
+from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.provenance import record
+from cellsort.teacher.train import TeacherConfig, train_teacher
 
 
 class DemoConfig(StrictModel):
-    """What the demo runs: dataset size, seed and the classification task."""
+    """What the demo runs: dataset size, seed, the task, and light teacher/student schedules."""
 
     n_images: int = 6000
     seed: int = 0
     task: str = "B,T4"
+    teacher: TeacherConfig = TeacherConfig(arch="resnet10", width=12, input_size=48, epochs=6,
+                                           views=3, patience=6)
+    distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
 
 
 def stage_data(out: Path, cfg: DemoConfig, log) -> dict:
@@ -38,8 +43,33 @@ def stage_data(out: Path, cfg: DemoConfig, log) -> dict:
             "counts": {p: getattr(task, p).counts() for p in ("train", "val", "test")}}
 
 
+def stage_teacher(out: Path, cfg: DemoConfig, log) -> dict:
+    """Train a 3-class (B/T4/T8) teacher, resuming a previous demo run where it stopped."""
+    folder = out / "teacher"
+    meta = folder / "teacher.json"
+    if meta.is_file() and json.loads(meta.read_text())["config"] == cfg.teacher.model_dump(mode="json"):
+        log(f"reusing teacher in {folder}")
+        summary = json.loads(meta.read_text())
+    else:
+        log(f"training teacher {cfg.teacher.arch} (width {cfg.teacher.width}) into {folder}")
+        summary = train_teacher(open_dataset(out / "data"), cfg.teacher, folder, resume=True)
+    return {"folder": str(folder), "val_accuracy": summary["val_accuracy"], "test": summary["test"]}
+
+
+def stage_distill(out: Path, cfg: DemoConfig, log) -> dict:
+    """Distil the teacher into the paper student (QKeras, quantization-aware) for the task."""
+    groups = parse_task(cfg.task)
+    log(f"distilling into the {cfg.distill.student} student ({cfg.distill.method}), task {cfg.task}")
+    summary = distill(open_dataset(out / "data", cfg.task), cfg.distill, out / "student",
+                      cache=load_soft_targets(out / "teacher" / "soft_targets.npz"), groups=groups,
+                      teacher_ref=str(out / "teacher"))
+    log(f"student test accuracy {summary['test']['accuracy']:.3f}, AUC {summary['test']['auc']:.3f}")
+    return {"folder": str(out / "student"), "val_accuracy": summary["val_accuracy"],
+            "test": summary["test"], "best_epoch": summary["best_epoch"]}
+
+
 #: Stages in order; later stages (teacher, distillation, firmware, sorter) append here.
-STAGES = [("data", stage_data)]
+STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

@@ -7,3 +7,6 @@ __all__ = ["build_student", "list_students", "register_student", "quantized_cnn"
 from cellsort.student.artifact import StudentArtifact, load_qkeras_model, load_student, save_student  # noqa: E402
 
 __all__ += ["StudentArtifact", "load_qkeras_model", "load_student", "save_student"]
+from cellsort.student.importer import import_float_student  # noqa: E402
+
+__all__ += ["import_float_student"]

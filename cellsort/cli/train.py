@@ -1,0 +1,50 @@
+"""``cellsort train-teacher`` and ``cellsort distill``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from cellsort.config import load_config
+from cellsort.data.dataset import parse_task
+from cellsort.data.load import open_dataset
+from cellsort.distill.train import DistillConfig, distill, load_soft_targets
+from cellsort.teacher.train import TeacherConfig, train_teacher
+
+console = Console()
+DATA_HELP = "Dataset: LymphoMNIST folder, class-folder tree, Jurkat .npz or .rtdc."
+
+
+def train_teacher_cmd(
+        data: Path = typer.Option(..., help=DATA_HELP),
+        out: Path = typer.Option(..., help="Run folder (checkpoints, best model, soft targets)."),
+        task: Optional[str] = typer.Option(None, help='Classes, e.g. "B,T4,T8" (default: all).'),
+        config: Optional[Path] = typer.Option(None, help="YAML/JSON TeacherConfig."),
+        epochs: Optional[int] = typer.Option(None, help="Override the config's epochs."),
+        resume: bool = typer.Option(False, help="Continue from out/checkpoint.pt exactly.")):
+    """Train a ResNet teacher (PyTorch) and cache its soft targets for distillation."""
+    cfg = load_config(TeacherConfig, config, epochs=epochs)
+    summary = train_teacher(open_dataset(data, task), cfg, out, resume=resume)
+    console.print(f"teacher {cfg.arch} (width {cfg.width}): val accuracy "
+                  f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"
+                  f", AUC {summary['test'].get('auc', float('nan')):.3f}; saved to {out}")
+
+
+def distill_cmd(
+        data: Path = typer.Option(..., help=DATA_HELP),
+        out: Path = typer.Option(..., help="Student artifact folder."),
+        teacher: Optional[Path] = typer.Option(None, help="Teacher run folder (soft targets)."),
+        task: str = typer.Option("B,T4", help='Student classes, e.g. "B,T4" or "B:B;T:T4+T8".'),
+        config: Optional[Path] = typer.Option(None, help="YAML/JSON DistillConfig."),
+        method: Optional[str] = typer.Option(None, help="labels | published | kd | kd-margin."),
+        epochs: Optional[int] = typer.Option(None, help="Override the config's epochs.")):
+    """Distil a teacher into a quantized QKeras student (quantization-aware training)."""
+    cfg = load_config(DistillConfig, config, method=method, epochs=epochs)
+    cache = load_soft_targets(teacher / "soft_targets.npz") if teacher else None
+    summary = distill(open_dataset(data, task), cfg, out, cache=cache, groups=parse_task(task),
+                      teacher_ref=str(teacher) if teacher else None)
+    console.print(f"student {cfg.student} ({cfg.method}): val accuracy "
+                  f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"
+                  f", AUC {summary['test'].get('auc', float('nan')):.3f}; saved to {out}")

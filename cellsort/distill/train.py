@@ -1,0 +1,186 @@
+"""Quantization-aware distillation of a QKeras student from cached teacher soft targets.
+
+Every method trains on the same rows (each training crop and its augmented views, as
+cached by the teacher) and the same quantized student; only the loss differs:
+
+=============  =====================================================================
+``labels``     cross-entropy on labels
+``published``  the released recipe: mixup + cross-entropy, no teacher term
+``kd``         ``(1-alpha)·CE + alpha·T²·KL`` against the teacher's soft targets
+``kd-margin``  ``kd`` plus ``beta`` times the squared error of the student's logit margin
+               against the teacher's log-odds (two-class students)
+=============  =====================================================================
+
+Mixup, when on, mixes the inputs, the labels and the teacher targets with one ``lambda`` and
+one pairing, so a mixed image is always scored against the mixture of its own targets.
+The mixup parameter is its own field (``mixup``), not the KD weight (``alpha``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from cellsort.config import StrictModel
+from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.preprocess import Preprocessing
+from cellsort.data.splits import SplitData
+from cellsort.distill.targets import merged_probs, student_rows
+from cellsort.keras_compat import tf_keras
+from cellsort.metrics import classification_metrics
+from cellsort.progress import track
+from cellsort.student.artifact import StudentArtifact, save_student
+from cellsort.student.registry import build_student
+
+Method = Literal["labels", "published", "kd", "kd-margin"]
+
+
+class DistillConfig(StrictModel):
+    """Student, loss and schedule of a distillation run."""
+
+    student: str = "paper"
+    student_options: dict = {}
+    input_size: tuple[int, int] = (48, 48)
+    method: Method = "kd-margin"
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 3e-3
+    temperature: float = 4.0
+    alpha: float = 0.7
+    beta: float = 0.25
+    mixup: float = 0.0
+    patience: int = 6
+    seed: int = 0
+
+
+def load_soft_targets(path: str | Path) -> dict:
+    """Read a teacher's ``soft_targets.npz`` (no pickle)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no soft-target cache (train a teacher first)")
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def training_rows(data: SplitData, cache: dict | None, groups) -> dict:
+    """The rows a student trains on: cached views with teacher logits, or plain train crops."""
+    if cache is None:
+        return {"images": data.train.images, "labels": data.train.labels, "teacher_logits": None}
+    teacher_classes = [str(c) for c in cache["class_names"]]
+    keep, labels = student_rows(cache["labels"], teacher_classes, groups)
+    return {"images": cache["images"][keep], "labels": labels,
+            "teacher_logits": cache["logits"][keep], "teacher_classes": teacher_classes}
+
+
+def _losses(cfg: DistillConfig):
+    from cellsort.distill.losses import cross_entropy, kd_kl, margin_mse
+
+    def loss(y, t_hot, t_one, z):
+        ce = cross_entropy(y, z)
+        if cfg.method in ("labels", "published"):
+            return ce
+        total = (1 - cfg.alpha) * ce + cfg.alpha * kd_kl(t_hot, z, cfg.temperature)
+        if cfg.method == "kd-margin":
+            total += cfg.beta * margin_mse(t_one, z)
+        return total
+    return loss
+
+
+def _logits(model, prep: Preprocessing, images: np.ndarray, batch: int = 512) -> np.ndarray:
+    table = prep.pixel_table().astype(np.float32)
+    return np.concatenate([model(table[prep.fit_images(images[i:i + batch])][..., None],
+                                 training=False).numpy() for i in range(0, len(images), batch)])
+
+
+def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | None = None,
+            groups=None, preprocessing: Preprocessing | None = None, progress: bool = True,
+            teacher_ref: str | None = None) -> dict:
+    """Train a quantized student with ``cfg.method`` and save it as an artifact in ``out``.
+
+    Parameters
+    ----------
+    data : SplitData
+        The student's task (validation and test crops).
+    cache : dict, optional
+        Teacher soft targets (:func:`load_soft_targets`); required by ``kd`` methods.
+    groups : mapping, optional
+        Student class → teacher classes (default: the student's class names).
+
+    Returns
+    -------
+    dict
+        Validation and test metrics, best epoch, history.
+    """
+    keras = tf_keras()
+    import tensorflow as tf
+
+    if cfg.method.startswith("kd") and cache is None:
+        raise DataError(f"method {cfg.method!r} needs a teacher's soft targets")
+    if cfg.method == "kd-margin" and len(data.train.class_names) != 2:
+        raise DataError("kd-margin matches a two-class logit margin; use kd for more classes")
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    names = data.train.class_names
+    groups = groups or {c: [c] for c in names}
+    prep = preprocessing or Preprocessing(input_size=cfg.input_size)
+    rows = training_rows(data, cache, groups)
+    images = prep.fit_images(rows["images"])
+    table = prep.pixel_table().astype(np.float32)
+    onehot = np.eye(len(names), dtype=np.float32)[rows["labels"]]
+    if rows["teacher_logits"] is not None:
+        t_hot = merged_probs(rows["teacher_logits"], rows["teacher_classes"], groups,
+                             cfg.temperature).astype(np.float32)
+        t_one = merged_probs(rows["teacher_logits"], rows["teacher_classes"], groups).astype(np.float32)
+    else:
+        t_hot = t_one = onehot
+    model = build_student(cfg.student, len(names), input_size=cfg.input_size, **cfg.student_options)
+    steps = -(-len(images) // cfg.batch_size)
+    opt = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.epochs * steps))
+    loss_fn = _losses(cfg)
+
+    @tf.function
+    def step(x, y, th, t1):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, th, t1, model(x, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                model.trainable_variables))
+        return loss
+
+    use_mixup = cfg.mixup > 0 or cfg.method == "published"
+    mix_param = cfg.mixup if cfg.mixup > 0 else 0.2
+    history, best, best_weights, bad = [], -1.0, None, 0
+    for epoch in range(cfg.epochs):
+        rng = np.random.default_rng([cfg.seed, epoch])
+        order = rng.permutation(len(images))
+        total = 0.0
+        for b in track(range(steps), f"student ({cfg.method}) epoch {epoch + 1}/{cfg.epochs}",
+                       steps, progress):
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            x, y, th, t1 = table[images[idx]][..., None], onehot[idx], t_hot[idx], t_one[idx]
+            if use_mixup:
+                lam, pair = np.float32(rng.beta(mix_param, mix_param)), rng.permutation(len(idx))
+                x, y, th, t1 = (lam * a + (1 - lam) * a[pair] for a in (x, y, th, t1))
+            total += float(step(x, y, th, t1)) * len(idx)
+        val = classification_metrics(data.val.labels, _logits(model, prep, data.val.images))
+        history.append({"epoch": epoch + 1, "train_loss": total / len(images),
+                        **{f"val_{k}": v for k, v in val.items()}})
+        if val["accuracy"] > best:
+            best, best_weights, bad = val["accuracy"], model.get_weights(), 0
+        else:
+            bad += 1
+            if bad >= cfg.patience:
+                break
+    model.set_weights(best_weights)
+    test = classification_metrics(data.test.labels, _logits(model, prep, data.test.images))
+    summary = {"method": cfg.method, "val_accuracy": best, "test": test, "history": history,
+               "best_epoch": int(np.argmax([h["val_accuracy"] for h in history]) + 1),
+               "train_rows": int(len(images)), "teacher": teacher_ref,
+               "config": cfg.model_dump(mode="json"), "split": data.record}
+    save_student(out, StudentArtifact(model, prep, names, 0.0, {"distill": summary}))
+    return summary
+
+
+def evaluate_student(model, prep: Preprocessing, data: Dataset) -> dict:
+    """Metrics of a student on a dataset (software path, QKeras)."""
+    return classification_metrics(data.labels, _logits(model, prep, data.images))

@@ -1,0 +1,223 @@
+"""Train a teacher with exact resume, then cache its soft targets for the student.
+
+Randomness is derived from ``(seed, epoch)`` at the start of every epoch (batch order and
+augmentation), so a run resumed from the checkpoint of epoch ``k`` continues exactly as the
+uninterrupted run would have.
+
+Run folder::
+
+    checkpoint.pt      last epoch: model, optimizer, scheduler, history (written atomically)
+    best.pt            weights of the best validation epoch
+    teacher.json       config, class names, metrics, versions
+    soft_targets.npz   training crops (original + augmented views, uint8) with teacher logits
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cellsort.atomic import atomic_open, write_json, write_npz
+from cellsort.config import StrictModel
+from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.preprocess import PAPER_MEAN, PAPER_STD
+from cellsort.data.splits import SplitData
+from cellsort.metrics import classification_metrics
+from cellsort.progress import track
+from cellsort.provenance import record
+from cellsort.teacher.augment import AugmentConfig, augment
+from cellsort.teacher.nets import build_teacher
+
+
+class TeacherConfig(StrictModel):
+    """Teacher architecture and training schedule.
+
+    Parameters
+    ----------
+    arch : str
+        A registered teacher (``resnet18``, ``resnet50``, ``resnet10``).
+    width : int
+        Channels of the first stage (standard ResNets: 64).
+    input_size : int
+        Crops are resized to this side (paper: 120 from 64); 0 keeps the native size.
+    epochs, batch_size, lr, weight_decay : training schedule (AdamW + cosine).
+    patience : int
+        Early stopping after this many epochs without a better validation accuracy.
+    views : int
+        Views per training image in the soft-target cache (the original plus ``views-1``
+        augmented ones).
+    """
+
+    arch: str = "resnet18"
+    width: int = 64
+    input_size: int = 120
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    patience: int = 5
+    seed: int = 0
+    views: int = 4
+    augment: AugmentConfig = AugmentConfig()
+
+
+def device() -> torch.device:
+    """CUDA when present, else the CPU with all its threads."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch.device("cpu")
+
+
+def to_input(views: torch.Tensor, cfg: TeacherConfig) -> torch.Tensor:
+    """uint8 views (N, H, W) → normalised float input (N, 1, S, S) of the teacher."""
+    x = (views.float().unsqueeze(1) / 255.0 - PAPER_MEAN) / PAPER_STD
+    if cfg.input_size and x.shape[-1] != cfg.input_size:
+        x = F.interpolate(x, size=(cfg.input_size, cfg.input_size), mode="bilinear",
+                          align_corners=False)
+    return x
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, images: np.ndarray, cfg: TeacherConfig,
+                   batch: int = 256) -> np.ndarray:
+    """Teacher logits (float32, (N, C)) of uint8 crops."""
+    model.eval()
+    dev = next(model.parameters()).device
+    out = [model(to_input(torch.from_numpy(images[i:i + batch]), cfg).to(dev)).float().cpu()
+           for i in range(0, len(images), batch)]
+    return torch.cat(out).numpy()
+
+
+def _save_torch(path: Path, obj) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_open(path, "wb") as fh:
+        fh.write(buf.getvalue())
+
+
+def load_torch(path: str | Path) -> dict:
+    """Load a checkpoint or weights file safely (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such checkpoint")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt or unsafe files
+        raise DataError(f"{path}: not a loadable torch checkpoint ({exc})") from exc
+
+
+def _epoch(model, opt, sched, train: Dataset, cfg: TeacherConfig, epoch: int, dev, progress) -> float:
+    model.train()
+    gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    order = torch.randperm(len(train), generator=gen)
+    images, labels = torch.from_numpy(train.images), torch.from_numpy(train.labels)
+    total, batches = 0.0, order.split(cfg.batch_size)
+    for idx in track(batches, f"teacher epoch {epoch + 1}/{cfg.epochs}", len(batches), progress):
+        x = to_input(augment(images[idx], cfg.augment, gen), cfg).to(dev)
+        loss = F.cross_entropy(model(x), labels[idx].to(dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        total += loss.item() * len(idx)
+    return total / len(train)
+
+
+def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: bool = False,
+                  progress: bool = True, stop_after: int | None = None) -> dict:
+    """Train (or resume) a teacher into ``out``; returns the run summary.
+
+    Parameters
+    ----------
+    data : SplitData
+        Train / validation / test crops (uint8) with the teacher's classes.
+    resume : bool
+        Continue from ``out/checkpoint.pt``.
+    stop_after : int, optional
+        Stop after this many epochs in this call (simulates a killed run; for tests).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    dev = device()
+    n_classes = len(data.train.class_names)
+    model = build_teacher(cfg.arch, n_classes, cfg.width).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = cfg.epochs * -(-len(data.train) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps,
+                                                pct_start=0.15, anneal_strategy="cos")
+    state = {"epoch": 0, "best_val": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}
+    if resume and (out / "checkpoint.pt").is_file():
+        ckpt = load_torch(out / "checkpoint.pt")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        sched.load_state_dict(ckpt["sched"])
+        state = json.loads(ckpt["state"])
+    done_here = 0
+    while state["epoch"] < cfg.epochs and state["bad_epochs"] < cfg.patience:
+        loss = _epoch(model, opt, sched, data.train, cfg, state["epoch"], dev, progress)
+        val = classification_metrics(data.val.labels, predict_logits(model, data.val.images, cfg))
+        state["history"].append({"epoch": state["epoch"] + 1, "train_loss": loss, **{
+            f"val_{k}": v for k, v in val.items()}})
+        if val["accuracy"] > state["best_val"]:
+            state.update(best_val=val["accuracy"], best_epoch=state["epoch"] + 1, bad_epochs=0)
+            _save_torch(out / "best.pt", model.state_dict())
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] += 1
+        _save_torch(out / "checkpoint.pt", {"model": model.state_dict(), "opt": opt.state_dict(),
+                                            "sched": sched.state_dict(), "state": json.dumps(state)})
+        done_here += 1
+        if stop_after is not None and done_here >= stop_after:
+            return {"stopped_at_epoch": state["epoch"], "history": state["history"]}
+    model.load_state_dict(load_torch(out / "best.pt"))
+    test = classification_metrics(data.test.labels, predict_logits(model, data.test.images, cfg))
+    cache = cache_soft_targets(model, data.train, cfg, out / "soft_targets.npz", progress)
+    summary = {"class_names": list(data.train.class_names), "best_epoch": state["best_epoch"],
+               "val_accuracy": state["best_val"], "test": test, "history": state["history"],
+               "n_params": int(sum(p.numel() for p in model.parameters())),
+               "soft_targets": {"rows": cache, "views": cfg.views}, "split": data.record}
+    write_json(out / "teacher.json", record(cfg, **summary))
+    return summary
+
+
+def cache_soft_targets(model, train: Dataset, cfg: TeacherConfig, path: Path,
+                       progress: bool = True) -> int:
+    """Write the training crops and ``views-1`` augmented views of each with teacher logits.
+
+    Each row pairs one uint8 crop with the logits the teacher gave that very crop, so the
+    student is always distilled on the image its soft target belongs to.
+    """
+    images, logits, labels, source = [], [], [], []
+    base = torch.from_numpy(train.images)
+    for v in track(range(cfg.views), "caching teacher soft targets", cfg.views, progress):
+        gen = torch.Generator().manual_seed(cfg.seed * 100_003 + 1_000_000 + v)
+        view = base if v == 0 else torch.cat([augment(b, cfg.augment, gen) for b in base.split(512)])
+        images.append(view.numpy())
+        logits.append(predict_logits(model, view.numpy(), cfg))
+        labels.append(train.labels)
+        source.append(np.arange(len(train)))
+    write_npz(path, images=np.concatenate(images), logits=np.concatenate(logits).astype(np.float32),
+              labels=np.concatenate(labels), source=np.concatenate(source),
+              view=np.repeat(np.arange(cfg.views), len(train)),
+              class_names=np.asarray(train.class_names))
+    return int(sum(len(i) for i in images))
+
+
+def load_teacher(folder: str | Path):
+    """Rebuild a trained teacher from its run folder: ``(model, config, summary)``."""
+    folder = Path(folder)
+    meta_path = folder / "teacher.json"
+    if not meta_path.is_file():
+        raise DataError(f"{folder}: not a teacher run folder (no teacher.json)")
+    meta = json.loads(meta_path.read_text())
+    cfg = TeacherConfig.model_validate(meta["config"])
+    model = build_teacher(cfg.arch, len(meta["class_names"]), cfg.width)
+    model.load_state_dict(load_torch(folder / "best.pt"))
+    return model.eval(), cfg, meta
