@@ -50,6 +50,20 @@ def test_student_import_command(tmp_path):
     assert art.model.count_params() == 5682 and art.info["quantization"] == "post-training"
 
 
+def test_student_import_with_qat_finetune(tmp_path, synth_folder):
+    import torch
+
+    from tests.test_student import _TorchPaper
+
+    torch.manual_seed(0)
+    torch.save(_TorchPaper().state_dict(), tmp_path / "s.pt")
+    assert main(["student", "import", str(tmp_path / "s.pt"), "--out", str(tmp_path / "q"),
+                 "--data", str(synth_folder), "--finetune-epochs", "1"]) == 0
+    art = load_student(tmp_path / "q")
+    assert art.info["quantization"].endswith("quantization-aware fine-tuning")
+    assert "accuracy" in art.info["post_training_test"] and len(art.info["distill"]["history"]) == 1
+
+
 def test_real_jurkat_teacher_and_student_learn(jurkat_path, tmp_path):
     """Real bright-field crops (G1 vs G2): both stages learn well above chance."""
     data = open_dataset(jurkat_path, task="g1-vs-g2")

@@ -29,18 +29,33 @@ def import_cmd(file: Path = typer.Argument(..., help="Float model: Keras .h5/.ke
                input_size: int = typer.Option(48, help="Input side in pixels."),
                mean: float = typer.Option(Preprocessing().mean, help="Normalisation mean."),
                std: float = typer.Option(Preprocessing().std, help="Normalisation std."),
-               data: Optional[Path] = typer.Option(None, help="Dataset to score the import on.")):
-    """Quantize a float student (post-training) into an artifact the firmware flow accepts."""
+               data: Optional[Path] = typer.Option(None, help="Dataset to score (and fine-tune) on."),
+               finetune_epochs: int = typer.Option(0, min=0, help="QAT fine-tuning epochs on --data (labels).")):
+    """Quantize a float student (post-training, then optional QAT fine-tuning) into an artifact."""
     names = tuple(c.strip() for c in classes.split(","))
     size = (input_size, input_size)
     model = import_float_student(file, name, len(names), size)
     prep = Preprocessing(input_size=size, mean=mean, std=std)
     info = {"imported_from": str(file), "quantization": "post-training"}
-    if data is not None:
-        from cellsort.data.load import open_dataset
-        from cellsort.distill.train import evaluate_student
+    if data is None:
+        if finetune_epochs:
+            raise typer.BadParameter("--finetune-epochs needs --data")
+        save_student(out, StudentArtifact(model, prep, names, 0.0, info))
+        console.print(f"wrote {out}")
+        return
+    from cellsort.data.load import open_dataset
+    from cellsort.distill.train import DistillConfig, distill, evaluate_student
 
-        info["test"] = evaluate_student(model, prep, open_dataset(data, classes).test)
-        console.print(f"quantized accuracy on {data} (test): {info['test']['accuracy']:.3f}")
-    save_student(out, StudentArtifact(model, prep, names, 0.0, info))
+    split = open_dataset(data, classes)
+    info["post_training_test"] = evaluate_student(model, prep, split.test)
+    console.print(f"post-training quantized accuracy (test): {info['post_training_test']['accuracy']:.3f}")
+    if finetune_epochs:
+        info["quantization"] = "post-training, then quantization-aware fine-tuning"
+        cfg = DistillConfig(student=name, input_size=size, method="labels", epochs=finetune_epochs,
+                            lr=5e-4)
+        summary = distill(split, cfg, out, preprocessing=prep, initial_weights=model.get_weights(),
+                          extra_info=info)
+        console.print(f"after QAT fine-tuning (test): {summary['test']['accuracy']:.3f}")
+    else:
+        save_student(out, StudentArtifact(model, prep, names, 0.0, info))
     console.print(f"wrote {out}")

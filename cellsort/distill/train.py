@@ -95,7 +95,8 @@ def _logits(model, prep: Preprocessing, images: np.ndarray, batch: int = 512) ->
 
 def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | None = None,
             groups=None, preprocessing: Preprocessing | None = None, progress: bool = True,
-            teacher_ref: str | None = None) -> dict:
+            teacher_ref: str | None = None, initial_weights: list | None = None,
+            extra_info: dict | None = None) -> dict:
     """Train a quantized student with ``cfg.method`` and save it as an artifact in ``out``.
 
     Parameters
@@ -106,6 +107,10 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
         Teacher soft targets (:func:`load_soft_targets`); required by ``kd`` methods.
     groups : mapping, optional
         Student class → teacher classes (default: the student's class names).
+    initial_weights : list of ndarray, optional
+        Start from these weights (QAT fine-tuning of an imported student).
+    extra_info : dict, optional
+        Stored in the artifact beside the distillation summary.
 
     Returns
     -------
@@ -135,6 +140,8 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     else:
         t_hot = t_one = onehot
     model = build_student(cfg.student, len(names), input_size=cfg.input_size, **cfg.student_options)
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
     steps = -(-len(images) // cfg.batch_size)
     opt = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.epochs * steps))
     loss_fn = _losses(cfg)
@@ -177,7 +184,8 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
                "best_epoch": int(np.argmax([h["val_accuracy"] for h in history]) + 1),
                "train_rows": int(len(images)), "teacher": teacher_ref,
                "config": cfg.model_dump(mode="json"), "split": data.record}
-    save_student(out, StudentArtifact(model, prep, names, 0.0, {"distill": summary}))
+    save_student(out, StudentArtifact(model, prep, names, 0.0, {**(extra_info or {}),
+                                                                 "distill": summary}))
     return summary
 
 
