@@ -1,0 +1,81 @@
+"""hls4ml C simulation, the integer emulator and QKeras agree bit for bit."""
+import numpy as np
+import pytest
+
+from cellsort.data import Preprocessing
+from cellsort.firmware.convert import convert, csim_logits, hls_config
+from cellsort.firmware.emulator import Emulator
+from cellsort.firmware.fixed import Fixed, input_format, pixel_codes
+from cellsort.student import build_student
+from firmware_tests.conftest import perturbed
+
+
+def _qkeras_logits(model, prep, images):
+    return model(prep(images), training=False).numpy().astype(np.float64)
+
+
+def test_fixed_rounds_half_to_even_and_saturates():
+    fmt = Fixed(8, 3, signed=False)  # step 1/32, max 255/32
+    assert fmt.codes([0.5 / 32, 1.5 / 32, 2.5 / 32, 100.0, -1.0]).tolist() == [0, 2, 2, 255, 0]
+    assert Fixed(10, 3).hls() == "fixed<10,3,RND_CONV,SAT>"
+
+
+def test_normalisation_rom_is_the_training_normalisation():
+    model, prep = build_student("paper"), Preprocessing()
+    codes = pixel_codes(model, prep)
+    fmt = input_format(model)
+    assert fmt == Fixed(10, 3) and codes.shape == (256,)
+    quantized = model.get_layer("pixels_q").quantizer(prep.pixel_table().astype(np.float32)).numpy()
+    assert np.array_equal(codes / 2.0 ** fmt.frac, quantized)
+
+
+def test_hls_config_precisions_follow_quantizers():
+    model = build_student("tiny", input_size=(16, 16))
+    cfg = hls_config(model, reuse_factor=2)
+    assert cfg["LayerName"]["relu1"]["Precision"]["result"] == "ufixed<8,3,RND_CONV,SAT>"
+    assert cfg["LayerName"]["pixels"]["Precision"]["result"] == "fixed<10,3>"
+    assert cfg["LayerName"]["conv1"]["Precision"]["accum"] == "fixed<32,16>"
+    assert cfg["LayerName"]["conv1"]["ReuseFactor"] == 2 and "softmax" not in str(cfg).lower()
+
+
+@pytest.mark.parametrize("name,size", [("paper", (48, 48)), ("deep", (40, 40)), ("tiny", (16, 16))])
+def test_emulator_equals_qkeras(name, size, crops):
+    model, prep = perturbed(build_student(name, input_size=size)), Preprocessing(input_size=size)
+    em = Emulator.from_model(model, prep)
+    assert np.array_equal(em.logits(prep.fit_images(crops)), _qkeras_logits(model, prep, crops))
+
+
+def test_emulator_on_real_jurkat_crops(jurkat_crops):
+    size = (40, 40)
+    model, prep = perturbed(build_student("paper", input_size=size), seed=3), Preprocessing(input_size=size)
+    em = Emulator.from_model(model, prep)
+    assert np.array_equal(em.logits(jurkat_crops), _qkeras_logits(model, prep, jurkat_crops))
+
+
+def test_emulator_rejects_wrong_input():
+    model = build_student("tiny", input_size=(16, 16))
+    with pytest.raises(TypeError, match="uint8"):
+        Emulator.from_model(model, Preprocessing(input_size=(16, 16))).logits(np.zeros((2, 16, 16)))
+
+
+def _csim_vs_emulator(model, prep, images, tmp_path):
+    hls_model = convert(model, tmp_path / "prj")
+    hls_model.compile()
+    fitted = prep.fit_images(images)
+    csim = csim_logits(hls_model, pixel_codes(model, prep)[fitted], input_format(model).frac)
+    return csim, Emulator.from_model(model, prep).logits(fitted), _qkeras_logits(model, prep, images)
+
+
+def test_csim_bit_exact_small_student(crops, prep16, tmp_path):
+    model = perturbed(build_student("tiny", input_size=(16, 16)))
+    csim, emu, qk = _csim_vs_emulator(model, prep16, crops[:20], tmp_path)
+    assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
+    assert np.unique(np.sign(csim[:, 1] - csim[:, 0])).size == 2  # both decisions occur
+
+
+@pytest.mark.paper
+def test_csim_bit_exact_paper_student(crops, tmp_path):
+    model, prep = perturbed(build_student("paper"), seed=1, scale=0.2), Preprocessing()
+    csim, emu, qk = _csim_vs_emulator(model, prep, crops[:12], tmp_path)
+    assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
+    assert np.abs(csim).max() > 0.1
