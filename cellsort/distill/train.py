@@ -146,7 +146,7 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     opt = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.epochs * steps))
     loss_fn = _losses(cfg)
 
-    @tf.function
+    @tf.function(autograph=False)
     def step(x, y, th, t1):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, th, t1, model(x, training=True))
