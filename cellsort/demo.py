@@ -11,6 +11,11 @@ from cellsort.data.load import open_dataset
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
+from cellsort.firmware.boards import load_board
+from cellsort.firmware.emulator import Emulator
+from cellsort.firmware.flow import run_firmware
+from cellsort.metrics import classification_metrics
+from cellsort.student.artifact import load_student
 from cellsort.provenance import record
 from cellsort.teacher.train import TeacherConfig, train_teacher
 
@@ -24,6 +29,8 @@ class DemoConfig(StrictModel):
     teacher: TeacherConfig = TeacherConfig(arch="resnet10", width=12, input_size=48, epochs=6,
                                            views=3, patience=6)
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
+    board: str = "coaxlink-ku035"
+    n_csim: int = 100
 
 
 def stage_data(out: Path, cfg: DemoConfig, log) -> dict:
@@ -68,8 +75,28 @@ def stage_distill(out: Path, cfg: DemoConfig, log) -> dict:
             "test": summary["test"], "best_epoch": summary["best_epoch"]}
 
 
+def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
+    """Convert the student with hls4ml, C-simulate test crops bit-exactly, estimate latency."""
+    art = load_student(out / "student")
+    board = load_board(cfg.board)
+    log(f"converting the student for {board.part} at {board.clock_mhz:.0f} MHz ({board.io_type})")
+    test = open_dataset(out / "data", cfg.task).test
+    s = run_firmware(art, board, out / "firmware", test.images, cfg.n_csim)
+    lat = s["latency"]
+    log(f"bit-exact: {s['bit_exact']}/{s['n_csim']} (C-sim vs QKeras and the emulator)")
+    log(f"latency ({lat['method']}): {lat['total_cycles']} cycles = {lat['total_us']:.2f} µs, "
+        f"upper bound {lat['total_us_upper']:.2f} µs vs budget {lat['budget_us']} µs: "
+        f"{'PASS' if lat['passes'] else 'FAIL'} (margin {lat['margin_us']:+.2f} µs)")
+    emu = Emulator.from_model(art.model, art.preprocessing).logits(art.preprocessing.fit_images(test.images))
+    return {"bit_exact": s["bit_exact"], "n_csim": s["n_csim"], "latency_us": lat["total_us"],
+            "latency_us_upper": lat["total_us_upper"], "budget_pass": lat["passes"],
+            "emulator_test": classification_metrics(test.labels, emu),
+            "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
+
+
 #: Stages in order; later stages (teacher, distillation, firmware, sorter) append here.
-STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill)]
+STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill),
+          ("firmware", stage_firmware)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

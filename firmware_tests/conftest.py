@@ -12,9 +12,9 @@ JURKAT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "jurka
 
 
 def perturbed(model, seed: int = 0, scale: float = 0.4):
-    """Give a freshly built student large random weights, so every layer's arithmetic matters."""
+    """Give a student random weights fixed by ``seed``, large enough that every layer matters."""
     rng = np.random.default_rng(seed)
-    model.set_weights([w + rng.normal(0, scale, w.shape) for w in model.get_weights()])
+    model.set_weights([rng.normal(0, scale, w.shape) for w in model.get_weights()])
     return model
 
 

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from cellsort.cli import data as data_cli
 from cellsort.cli import demo as demo_cli
+from cellsort.cli import hls as hls_cli
 from cellsort.cli import student as student_cli
 from cellsort.cli import train as train_cli
 from cellsort.config import ConfigError
@@ -17,6 +18,7 @@ app = typer.Typer(help="Real-time, label-free cell classification on FPGAs.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(data_cli.app, name="data")
 app.add_typer(student_cli.app, name="student")
+app.add_typer(hls_cli.app, name="hls")
 app.command("demo")(demo_cli.demo)
 app.command("train-teacher")(train_cli.train_teacher_cmd)
 app.command("distill")(train_cli.distill_cmd)

@@ -1,7 +1,8 @@
 """A bit-exact software model of the hls4ml firmware, in integer numpy.
 
 Every tensor is held as integer codes of its fixed-point format; convolutions and the dense
-layer accumulate exactly in int64 (the firmware's accumulators are wide enough to be exact),
+layer accumulate exactly (in float64 BLAS, which is exact for these integers: every sum stays
+below 2**53; the firmware's accumulators are wide enough to be exact too),
 quantized ReLUs round half to even and saturate, max-pooling compares codes. The result
 equals the C simulation of the generated HLS code bit for bit (checked in
 ``firmware_tests``) and runs orders of magnitude faster, so it scores whole datasets and is
@@ -51,7 +52,7 @@ class Emulator:
                 w_fmt = quantizer_format(layer.kernel_quantizer_internal)
                 b_fmt = quantizer_format(layer.bias_quantizer_internal)
                 kernel, bias = layer.get_weights()
-                w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy())
+                w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy()).astype(np.float64)
                 b = b_fmt.codes(layer.bias_quantizer_internal(bias).numpy())
                 layers.append(("conv" if kind == "QConv2D" else "dense", w, w_fmt.frac, b, b_fmt.frac))
             elif kind == "QActivation" and layer.name != "pixels_q":
@@ -81,10 +82,10 @@ class Emulator:
         for spec in self._layers:
             if spec[0] == "conv":
                 _, w, wf, b, bf = spec
-                x, frac = _conv_valid(x, w) + (b << (frac + wf - bf)), frac + wf
+                x, frac = _exact(_conv_valid(x, w)) + (b << (frac + wf - bf)), frac + wf
             elif spec[0] == "dense":
                 _, w, wf, b, bf = spec
-                x, frac = x.reshape(len(x), -1) @ w + (b << (frac + wf - bf)), frac + wf
+                x, frac = _exact(x.reshape(len(x), -1).astype(np.float64) @ w) + (b << (frac + wf - bf)), frac + wf
             elif spec[0] == "act":
                 x, frac = _requantize(x, frac, spec[1]), spec[1].frac
             else:
@@ -98,13 +99,17 @@ class Emulator:
         return z[:, 1] - z[:, 0]
 
 
+def _exact(acc: np.ndarray) -> np.ndarray:
+    """Integer-valued float64 sums back to int64, checking they stayed exact."""
+    if np.abs(acc).max(initial=0) >= 2.0 ** 53:
+        raise OverflowError("accumulator exceeds the exact range of float64")
+    return acc.astype(np.int64)
+
+
 def _conv_valid(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Exact 'valid' convolution (cross-correlation, as Keras) of int64 NHWC by HWIO."""
+    """'Valid' convolution (cross-correlation, as Keras) of integer NHWC by HWIO, in float64."""
     kh, kw = w.shape[:2]
-    n, h, wd, _ = x.shape
+    n, h, wd, c = x.shape
     oh, ow = h - kh + 1, wd - kw + 1
-    out = np.zeros((n, oh, ow, w.shape[3]), np.int64)
-    for i in range(kh):
-        for j in range(kw):
-            out += x[:, i:i + oh, j:j + ow, :] @ w[i, j]
-    return out
+    patches = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), (kh, kw), axis=(1, 2))
+    return patches.reshape(n, oh, ow, c * kh * kw) @ w.transpose(2, 0, 1, 3).reshape(c * kh * kw, -1)

@@ -1,0 +1,77 @@
+"""The firmware flow on a student artifact: convert, C-simulate against the emulator, estimate."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cellsort.atomic import write_json
+from cellsort.firmware.boards import BoardPreset
+from cellsort.firmware.convert import convert, csim_logits
+from cellsort.firmware.emulator import Emulator
+from cellsort.firmware.fixed import input_format, pixel_codes
+from cellsort.firmware.latency import estimate_latency
+from cellsort.firmware.resources import estimate_resources
+from cellsort.provenance import record
+from cellsort.student.artifact import StudentArtifact
+
+VENDOR_TOOLS = ("vitis-run", "vitis_hls", "vivado_hls")
+
+
+def vendor_tool() -> str | None:
+    """The first Vivado/Vitis HLS executable on PATH, or None."""
+    return next((t for t in VENDOR_TOOLS if shutil.which(t)), None)
+
+
+def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, images: np.ndarray,
+                 n_csim: int = 100) -> dict:
+    """Convert ``art`` for ``board`` into ``out/hls``, C-simulate ``n_csim`` crops, compare.
+
+    Parameters
+    ----------
+    images : ndarray of uint8
+        Test crops (any size; fitted with the artifact's preprocessing).
+
+    Returns
+    -------
+    dict
+        ``bit_exact`` (K of N C-sim logits equal to the emulator's and to QKeras'), the
+        first mismatches, emulator scores of all ``images``, latency and resources.
+    """
+    out = Path(out)
+    model, prep = art.model, art.preprocessing
+    fitted = prep.fit_images(images)
+    t0 = time.perf_counter()
+    hls_model = convert(model, out / "hls", backend=board.backend, io_type=board.io_type,
+                        part=board.part, clock_period=board.clock_period_ns,
+                        reuse_factor=board.reuse_factor)
+    hls_model.compile()
+    t_convert = time.perf_counter() - t0
+    sub = fitted[:n_csim]
+    t0 = time.perf_counter()
+    csim = csim_logits(hls_model, pixel_codes(model, prep)[sub], input_format(model).frac)
+    t_csim = time.perf_counter() - t0
+    emulator = Emulator.from_model(model, prep, art.class_names)
+    t0 = time.perf_counter()
+    emu_all = emulator.logits(fitted)
+    t_emu = time.perf_counter() - t0
+    qkeras = model(prep.normalize(sub)[..., None], training=False).numpy().astype(np.float64)
+    same_emu = np.all(csim == emu_all[: len(sub)], axis=1)
+    same_qk = np.all(csim == qkeras, axis=1)
+    bad = np.flatnonzero(~(same_emu & same_qk))[:5]
+    latency = estimate_latency(model, board)
+    summary = {
+        "board": board.model_dump(), "n_csim": int(len(sub)),
+        "bit_exact": int(np.sum(same_emu & same_qk)),
+        "bit_exact_vs_emulator": int(same_emu.sum()), "bit_exact_vs_qkeras": int(same_qk.sum()),
+        "mismatches": [{"index": int(i), "csim": csim[i].tolist(), "emulator": emu_all[i].tolist(),
+                        "qkeras": qkeras[i].tolist()} for i in bad],
+        "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
+        "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
+        "latency": latency.to_dict(), "resources": estimate_resources(model, board.reuse_factor),
+        "vendor_tool": vendor_tool(),
+    }
+    write_json(out / "firmware.json", record(None, **summary))
+    return summary
