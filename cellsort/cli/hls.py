@@ -62,3 +62,47 @@ def latency_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     console.print(f"total: {rep.total_cycles} cycles = {rep.total_us:.2f} µs (upper bound "
                   f"{rep.total_cycles_upper} cycles = {rep.total_us_upper:.2f} µs); budget "
                   f"{rep.budget_us} µs: {verdict}, margin {rep.margin_us:+.2f} µs")
+
+
+def _project(model: Path, board: str, out: Path):
+    from cellsort.firmware.build import check_project, write_vendor_script
+    from cellsort.firmware.convert import convert
+
+    preset = load_board(board)
+    convert(load_student(model).model, out, backend=preset.backend, io_type=preset.io_type,
+            part=preset.part, clock_period=preset.clock_period_ns,
+            reuse_factor=preset.reuse_factor).write()
+    script = write_vendor_script(out, preset)
+    problems = check_project(out, preset)
+    for p in problems:
+        console.print(f"[red]check failed:[/] {p}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"wrote hls4ml project {out} for {preset.part} at {preset.clock_mhz:.0f} MHz "
+                  f"(static checks passed) and {script}")
+    return script
+
+
+@app.command("convert")
+def convert_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
+                board: str = typer.Option("coaxlink-ku035", help=BOARD_HELP),
+                out: Path = typer.Option(Path("runs/hls/project"), help="Project folder.")):
+    """Write the hls4ml project and its vendor build script; check the generated tcl."""
+    _project(model, board, out)
+
+
+@app.command("build")
+def build_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
+              board: str = typer.Option("coaxlink-ku035", help=BOARD_HELP),
+              out: Path = typer.Option(Path("runs/hls/project"), help="Project folder.")):
+    """Run the vendor flow (csim, synth, cosim) if Vivado/Vitis HLS is on PATH, else prepare it."""
+    from cellsort.firmware.build import run_vendor
+    from cellsort.firmware.flow import vendor_tool
+
+    script = _project(model, board, out)
+    if vendor_tool() is None:
+        console.print("[yellow]Vivado/Vitis HLS is not on PATH:[/] nothing was synthesised. "
+                      f"Run {script} on a machine with the tools.")
+        return
+    report = run_vendor(out)
+    console.print(report)
