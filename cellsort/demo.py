@@ -12,9 +12,7 @@ from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.firmware.boards import load_board
-from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.flow import run_firmware
-from cellsort.metrics import classification_metrics
 from cellsort.student.artifact import load_student
 from cellsort.provenance import record
 from cellsort.teacher.train import TeacherConfig, train_teacher
@@ -81,16 +79,15 @@ def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
     board = load_board(cfg.board)
     log(f"converting the student for {board.part} at {board.clock_mhz:.0f} MHz ({board.io_type})")
     test = open_dataset(out / "data", cfg.task).test
-    s = run_firmware(art, board, out / "firmware", test.images, cfg.n_csim)
+    s = run_firmware(art, board, out / "firmware", test.images, cfg.n_csim, test.labels)
     lat = s["latency"]
     log(f"bit-exact: {s['bit_exact']}/{s['n_csim']} (C-sim vs QKeras and the emulator)")
     log(f"latency ({lat['method']}): {lat['total_cycles']} cycles = {lat['total_us']:.2f} µs, "
         f"upper bound {lat['total_us_upper']:.2f} µs vs budget {lat['budget_us']} µs: "
         f"{'PASS' if lat['passes'] else 'FAIL'} (margin {lat['margin_us']:+.2f} µs)")
-    emu = Emulator.from_model(art.model, art.preprocessing).logits(art.preprocessing.fit_images(test.images))
     return {"bit_exact": s["bit_exact"], "n_csim": s["n_csim"], "latency_us": lat["total_us"],
             "latency_us_upper": lat["total_us_upper"], "budget_pass": lat["passes"],
-            "emulator_test": classification_metrics(test.labels, emu),
+            "emulator_test": s["emulator_metrics"],
             "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
 
 

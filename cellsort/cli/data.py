@@ -43,7 +43,7 @@ def describe(path: Path, task: str | None) -> dict:
             "class_names": list(data.train.class_names),
             "counts": {k: v.counts() for k, v in parts.items()},
             "train_mean": stats["mean"], "train_std": stats["std"],
-            "split": {k: v for k, v in data.record.items()}}
+            "split": dict(data.record)}
 
 
 @app.command()

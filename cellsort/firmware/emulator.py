@@ -61,7 +61,7 @@ class Emulator:
                 if layer.pool_size != (2, 2) or layer.strides != (2, 2):
                     raise ValueError(f"{layer.name}: only 2x2 max-pooling with stride 2 is emulated")
                 layers.append(("pool",))
-            elif kind == "Conv2D" or kind == "Dense" or kind == "Activation":
+            elif kind in ("Conv2D", "Dense", "Activation"):
                 raise ValueError(f"{layer.name}: unquantized {kind} cannot run bit-exactly")
         return cls(layers, pixel_codes(model, prep), input_format(model).frac, class_names)
 

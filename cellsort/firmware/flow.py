@@ -14,10 +14,11 @@ from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import estimate_latency
 from cellsort.firmware.resources import estimate_resources
+from cellsort.metrics import classification_metrics
 from cellsort.provenance import record
 from cellsort.student.artifact import StudentArtifact
 
-VENDOR_TOOLS = ("vitis-run", "vitis_hls", "vivado_hls")
+VENDOR_TOOLS = ("vitis_hls", "vivado_hls")  # what run_vendor.sh invokes
 
 
 def vendor_tool() -> str | None:
@@ -26,13 +27,15 @@ def vendor_tool() -> str | None:
 
 
 def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, images: np.ndarray,
-                 n_csim: int = 100) -> dict:
+                 n_csim: int = 100, labels: np.ndarray | None = None) -> dict:
     """Convert ``art`` for ``board`` into ``out/hls``, C-simulate ``n_csim`` crops, compare.
 
     Parameters
     ----------
     images : ndarray of uint8
         Test crops (any size; fitted with the artifact's preprocessing).
+    labels : ndarray, optional
+        Their labels: the emulator's (= the firmware's) metrics are then reported too.
 
     Returns
     -------
@@ -73,5 +76,7 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
         "latency": latency.to_dict(), "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }
+    if labels is not None:
+        summary["emulator_metrics"] = classification_metrics(labels, emu_all)
     write_json(out / "firmware.json", record(None, **summary))
     return summary
