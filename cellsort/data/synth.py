@@ -89,6 +89,8 @@ class SynthConfig(StrictModel):
         Mean illumination as a fraction of the 8-bit range.
     illumination_gradient : float
         Maximum relative brightness change across the crop (uneven illumination).
+    vignette : float
+        Relative darkening of the crop corners.
     defocus : float
         Defocus drawn uniformly in [-defocus, +defocus] (arbitrary units; 1 = strong halo).
     halo : float
@@ -109,6 +111,7 @@ class SynthConfig(StrictModel):
     profiles: dict[str, CellProfile] = DEFAULT_PROFILES
     background: float = 0.60
     illumination_gradient: float = 0.10
+    vignette: float = 0.05
     defocus: float = 1.0
     halo: float = 0.35
     psf_sigma: float = 0.7
@@ -195,7 +198,7 @@ def render_cell(profile: CellProfile, config: SynthConfig, rng: np.random.Genera
     g = config.illumination_gradient * rng.uniform(0, 1)
     ang = rng.uniform(0, 2 * np.pi)
     ramp = 1 + g * ((xx - s / 2) * np.cos(ang) + (yy - s / 2) * np.sin(ang)) / s
-    vignette = 1 - 0.05 * ((xx - s / 2) ** 2 + (yy - s / 2) ** 2) / (s / 2) ** 2
+    vignette = 1 - config.vignette * ((xx - s / 2) ** 2 + (yy - s / 2) ** 2) / (s / 2) ** 2
     level = 255 * config.background * rng.uniform(0.9, 1.1)
     signal = level * image * ramp * vignette
 

@@ -1,0 +1,66 @@
+"""Classify 8-bit crops with a student artifact: class, probabilities, logit margin, timing."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from cellsort.metrics import softmax
+from cellsort.student.artifact import StudentArtifact, load_student
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Result for a batch: per crop class index and name, probabilities, margin; batch time."""
+
+    labels: np.ndarray
+    names: tuple[str, ...]
+    probabilities: np.ndarray
+    margins: np.ndarray
+    seconds: float
+
+
+class CellClassifier:
+    """Run a student on raw 8-bit crops with its own preprocessing.
+
+    Parameters
+    ----------
+    artifact : path or StudentArtifact
+    backend : {"emulator", "qkeras"}
+        ``emulator`` computes exactly what the FPGA computes (bit-exact integer model);
+        ``qkeras`` runs the Keras model.
+    """
+
+    def __init__(self, artifact: str | Path | StudentArtifact,
+                 backend: Literal["emulator", "qkeras"] = "emulator"):
+        self.artifact = artifact if isinstance(artifact, StudentArtifact) else load_student(artifact)
+        self.preprocessing = self.artifact.preprocessing
+        self.class_names = self.artifact.class_names
+        self.threshold = self.artifact.threshold
+        self.backend = backend
+        if backend == "emulator":
+            from cellsort.firmware.emulator import Emulator
+
+            self._logits = Emulator.from_model(self.artifact.model, self.preprocessing).logits
+        elif backend == "qkeras":
+            model, prep = self.artifact.model, self.preprocessing
+            self._logits = lambda x: model(prep.normalize(x)[..., None], training=False).numpy()
+        else:
+            raise ValueError(f"unknown backend {backend!r}; use 'emulator' or 'qkeras'")
+
+    def classify(self, crops: np.ndarray) -> Classification:
+        """Classify uint8 crops (N, H, W) or one crop (H, W) of any size (fitted here)."""
+        crops = np.asarray(crops)
+        if crops.dtype != np.uint8:
+            raise TypeError(f"crops must be uint8 camera pixels, got {crops.dtype}")
+        batch = crops[None] if crops.ndim == 2 else crops
+        t0 = time.perf_counter()
+        z = np.asarray(self._logits(self.preprocessing.fit_images(batch)), np.float64)
+        seconds = time.perf_counter() - t0
+        labels = z.argmax(axis=1)
+        margins = z[:, 1] - z[:, 0] if z.shape[1] == 2 else np.sort(z, 1)[:, -1] - np.sort(z, 1)[:, -2]
+        return Classification(labels, tuple(self.class_names[i] for i in labels), softmax(z),
+                              margins, seconds)
