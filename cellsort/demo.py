@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from cellsort.atomic import write_json
 from cellsort.config import StrictModel
 from cellsort.data.dataset import parse_task
@@ -13,6 +15,11 @@ from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.firmware.boards import load_board
 from cellsort.firmware.flow import run_firmware
+from cellsort.sorter.classifier import CellClassifier
+from cellsort.sorter.gate import choose_threshold
+from cellsort.sorter.run import run_sort
+from cellsort.sorter.stream import SorterConfig
+from cellsort.sorter.video import synthetic_flow
 from cellsort.student.artifact import load_student
 from cellsort.provenance import record
 from cellsort.teacher.train import TeacherConfig, train_teacher
@@ -29,6 +36,8 @@ class DemoConfig(StrictModel):
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
     board: str = "coaxlink-ku035"
     n_csim: int = 100
+    min_purity: float = 0.95
+    n_frames: int = 400
 
 
 def stage_data(out: Path, cfg: DemoConfig, log) -> dict:
@@ -91,9 +100,28 @@ def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
             "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
 
 
+def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
+    """Choose the sort gate on validation crops, then sort a synthetic flow-channel video."""
+    classifier = CellClassifier(out / "student")
+    val = open_dataset(out / "data", cfg.task).val
+    gate = choose_threshold(classifier.classify(val.images).margins, val.labels, cfg.min_purity)
+    write_json(out / "sort" / "gate.json", gate)
+    log(f"gate: sort {classifier.class_names[1]} when margin > {gate['threshold']:.3f} "
+        f"(validation purity {gate['purity']:.3f}, recovery {gate['recovery']:.3f})")
+    video, truths = zip(*synthetic_flow(cfg.n_frames, cfg.seed, classes=classifier.class_names))
+    s = run_sort(np.stack(video), classifier, out / "sort",
+                 SorterConfig(threshold=gate["threshold"]), truths)
+    log(f"sorted {s['cells']} cells in {s['frames']} frames ({s['cells_per_s']:.0f} cells/s in "
+        f"software); detection precision {s['detection']['precision']:.3f}, recall "
+        f"{s['detection']['recall']:.3f}; decision accuracy {s['decision_accuracy']:.3f}")
+    return {"gate": gate, "cells": s["cells"], "detection": s["detection"],
+            "decision_accuracy": s["decision_accuracy"], "latency_us": s["latency_us"],
+            "folder": str(out / "sort")}
+
+
 #: Stages in order; later stages (teacher, distillation, firmware, sorter) append here.
 STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill),
-          ("firmware", stage_firmware)]
+          ("firmware", stage_firmware), ("sort", stage_sort)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

@@ -14,7 +14,8 @@ from cellsort.data.intensity import crop_or_pad, to_uint8
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
-def _read_gray(path: Path) -> np.ndarray:
+def read_gray(path: Path) -> np.ndarray:
+    """Read one image as 2-D grayscale, keeping its bit depth."""
     try:
         image = skio.imread(path)
     except Exception as exc:  # imageio raises many types for unreadable files
@@ -60,7 +61,7 @@ def read_image_folder(root: str | Path, size: tuple[int, int] | None = None) -> 
             if path.is_dir() or path.suffix.lower() not in IMAGE_SUFFIXES:
                 raise DataError(f"{path}: not an image file (expected one of "
                                 f"{', '.join(IMAGE_SUFFIXES)})")
-            images.append(_read_gray(path))
+            images.append(read_gray(path))
             labels.append(label)
     shapes = {im.shape for im in images}
     if size is not None:
