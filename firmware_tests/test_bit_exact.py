@@ -58,8 +58,8 @@ def test_emulator_rejects_wrong_input():
         Emulator.from_model(model, Preprocessing(input_size=(16, 16))).logits(np.zeros((2, 16, 16)))
 
 
-def _csim_vs_emulator(model, prep, images, tmp_path):
-    hls_model = convert(model, tmp_path / "prj")
+def _csim_vs_emulator(model, prep, images, tmp_path, io_type="io_stream"):
+    hls_model = convert(model, tmp_path / "prj", io_type=io_type)
     hls_model.compile()
     fitted = prep.fit_images(images)
     csim = csim_logits(hls_model, pixel_codes(model, prep)[fitted], input_format(model).frac)
@@ -79,3 +79,31 @@ def test_csim_bit_exact_paper_student(crops, tmp_path):
     csim, emu, qk = _csim_vs_emulator(model, prep, crops[:12], tmp_path)
     assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
     assert np.abs(csim).max() > 0.1
+
+
+def test_layer_trace_locates_a_broken_layer(crops, prep16, tmp_path, monkeypatch):
+    from cellsort.firmware import convert as convert_module
+    from cellsort.firmware.convert import layer_diff
+
+    model = perturbed(build_student("tiny", input_size=(16, 16)), seed=5)
+    exact = layer_diff(model, prep16, crops[:6], tmp_path / "exact")
+    assert [r["layer"] for r in exact][:3] == ["conv1", "relu1", "pool1"]
+    assert all(r["images_differing"] == 0 for r in exact)
+    monkeypatch.setattr(convert_module, "ACCUM", "fixed<12,4>")  # too few fractional bits
+    broken = layer_diff(model, prep16, crops[:6], tmp_path / "broken")
+    first = next(r for r in broken if r["images_differing"])
+    assert first["layer"] == "conv1" and first["max_abs_diff"] > 0
+
+
+def test_csim_bit_exact_io_parallel_small_student(crops, prep16, tmp_path):
+    model = perturbed(build_student("tiny", input_size=(16, 16)), seed=6)
+    csim, emu, qk = _csim_vs_emulator(model, prep16, crops[:10], tmp_path, io_type="io_parallel")
+    assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
+
+
+@pytest.mark.slow
+def test_csim_bit_exact_io_parallel_paper_student(crops, tmp_path):
+    """About 16 minutes of g++ for the full student in io_parallel: run with -m slow."""
+    model, prep = perturbed(build_student("paper"), seed=7, scale=0.2), Preprocessing()
+    csim, emu, qk = _csim_vs_emulator(model, prep, crops[:8], tmp_path, io_type="io_parallel")
+    assert np.array_equal(csim, emu) and np.array_equal(csim, qk)

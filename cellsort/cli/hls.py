@@ -38,6 +38,10 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     for m in s["mismatches"]:
         console.print(f"mismatch at test image {m['index']}: csim {m['csim']} emulator "
                       f"{m['emulator']} qkeras {m['qkeras']}")
+    first = s.get("first_differing_layer")
+    if first:
+        console.print(f"first layer that differs: {first['layer']} ({first['images_differing']} "
+                      f"images, max |difference| {first['max_abs_diff']:g})")
     console.print(f"bit-exact: {s['bit_exact']}/{s['n_csim']}")
 
 

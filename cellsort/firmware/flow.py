@@ -9,7 +9,7 @@ import numpy as np
 
 from cellsort.atomic import write_json
 from cellsort.firmware.boards import BoardPreset
-from cellsort.firmware.convert import convert, csim_logits
+from cellsort.firmware.convert import convert, csim_logits, layer_diff
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import estimate_latency
@@ -76,6 +76,10 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
         "latency": latency.to_dict(), "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }
+    if len(bad):
+        rows = layer_diff(model, prep, sub[bad], out / "trace")
+        summary["layer_diff"] = rows
+        summary["first_differing_layer"] = next((r for r in rows if r["images_differing"]), None)
     if labels is not None:
         summary["emulator_metrics"] = classification_metrics(labels, emu_all)
     write_json(out / "firmware.json", record(None, **summary))
