@@ -14,7 +14,17 @@ from cellsort.data import (Dataset, DataError, Preprocessing, SplitData, SplitSp
 
 __version__ = "0.1.0"
 
-_LAZY = {"build_student": "cellsort.student", "list_students": "cellsort.student"}
+_LAZY = {
+    "build_student": "cellsort.student", "list_students": "cellsort.student",
+    "load_student": "cellsort.student", "import_float_student": "cellsort.student",
+    "build_teacher": "cellsort.teacher", "TeacherConfig": "cellsort.teacher",
+    "train_teacher": "cellsort.teacher", "DistillConfig": "cellsort.distill",
+    "distill": "cellsort.distill", "Emulator": "cellsort.firmware.emulator",
+    "convert": "cellsort.firmware.convert", "estimate_latency": "cellsort.firmware.latency",
+    "load_board": "cellsort.firmware.boards", "CellClassifier": "cellsort.sorter",
+    "Sorter": "cellsort.sorter", "SorterConfig": "cellsort.sorter",
+    "synthetic_flow": "cellsort.sorter",
+}
 
 
 def __getattr__(name):

@@ -91,3 +91,12 @@ def test_hls4ml_parses_qkeras_model_through_shim():
     with keras2_for_hls4ml():
         cfg = hls4ml.utils.config_from_keras_model(model, granularity="name")
     assert {"conv1", "relu1", "logits"} <= set(cfg["LayerName"])
+
+
+def test_public_api_resolves_lazily():
+    import cellsort
+
+    for name in cellsort.__all__:
+        assert getattr(cellsort, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cellsort.nope
