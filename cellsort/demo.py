@@ -16,7 +16,7 @@ from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.firmware.boards import load_board
 from cellsort.firmware.flow import run_firmware
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.sorter.gate import choose_threshold
+from cellsort.sorter.gate import choose_threshold, purity_recovery
 from cellsort.sorter.run import run_sort
 from cellsort.sorter.stream import SorterConfig
 from cellsort.sorter.video import synthetic_flow
@@ -104,8 +104,11 @@ def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
     """Choose the sort gate on validation crops, then sort a synthetic flow-channel video."""
     classifier = CellClassifier(out / "student")
     val = open_dataset(out / "data", cfg.task).val
-    gate = choose_threshold(classifier.classify(val.images).margins, val.labels, cfg.min_purity)
-    write_json(out / "sort" / "gate.json", gate)
+    margins = classifier.classify(val.images).margins
+    gate = choose_threshold(margins, val.labels, cfg.min_purity)
+    write_json(out / "sort" / "gate.json", {**gate, "curve": {
+        k: [float(x) if np.isfinite(x) else None for x in v]  # None: "sort every cell"
+        for k, v in purity_recovery(margins, val.labels).items()}})
     log(f"gate: sort {classifier.class_names[1]} when margin > {gate['threshold']:.3f} "
         f"(validation purity {gate['purity']:.3f}, recovery {gate['recovery']:.3f})")
     video, truths = zip(*synthetic_flow(cfg.n_frames, cfg.seed, classes=classifier.class_names))

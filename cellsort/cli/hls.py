@@ -14,7 +14,20 @@ from cellsort.student.artifact import load_student
 app = typer.Typer(help="FPGA firmware: hls4ml conversion, C simulation, latency, vendor build.",
                   no_args_is_help=True)
 console = Console()
-MODEL_HELP = "Student artifact folder (model.h5 + preprocessing.json + artifact.json)."
+MODEL_HELP = ("Student artifact folder (model.h5 + preprocessing.json + artifact.json), or a "
+              "saved QKeras model file (.h5) with the paper's normalisation.")
+
+
+def _load(path: Path):
+    """An artifact folder, or a bare QKeras model file wrapped with default preprocessing."""
+    from cellsort.data.preprocess import Preprocessing
+    from cellsort.student.artifact import StudentArtifact, load_qkeras_model
+
+    if path.is_dir():
+        return load_student(path)
+    model = load_qkeras_model(path)
+    names = tuple(f"class{i}" for i in range(model.output_shape[-1]))
+    return StudentArtifact(model, Preprocessing(input_size=tuple(model.input_shape[1:3])), names)
 BOARD_HELP = "Board preset name (hls/boards/*.yaml) or a YAML file."
 
 
@@ -29,8 +42,9 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     from cellsort.data.load import open_dataset
     from cellsort.firmware.flow import run_firmware
 
-    art = load_student(model)
-    test = open_dataset(data, task or ",".join(art.class_names)).test
+    art = _load(model)
+    # An artifact knows its classes; for a bare model file, --task (or the dataset's classes).
+    test = open_dataset(data, task or (",".join(art.class_names) if model.is_dir() else None)).test
     s = run_firmware(art, load_board(board), out, test.images, n)
     console.print(f"converted and compiled in {s['seconds']['convert_and_compile']:.1f} s; "
                   f"C-sim {s['throughput_images_per_s']['csim']:.0f} images/s, emulator "
@@ -54,7 +68,7 @@ def latency_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     from cellsort.firmware.latency import estimate_latency
 
     preset = load_board(board)
-    rep = estimate_latency(load_student(model).model, preset, io_type, reuse_factor)
+    rep = estimate_latency(_load(model).model, preset, io_type, reuse_factor)
     table = Table(title=f"{rep.method}: {preset.part} at {rep.clock_mhz:.0f} MHz, "
                         f"{rep.io_type}, reuse {rep.reuse_factor}")
     for col in ("layer", "inputs", "II", "done (cycles)", "upper bound"):
@@ -73,7 +87,7 @@ def _project(model: Path, board: str, out: Path):
     from cellsort.firmware.convert import convert
 
     preset = load_board(board)
-    convert(load_student(model).model, out, backend=preset.backend, io_type=preset.io_type,
+    convert(_load(model).model, out, backend=preset.backend, io_type=preset.io_type,
             part=preset.part, clock_period=preset.clock_period_ns,
             reuse_factor=preset.reuse_factor).write()
     script = write_vendor_script(out, preset)
@@ -108,5 +122,11 @@ def build_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
         console.print("[yellow]Vivado/Vitis HLS is not on PATH:[/] nothing was synthesised. "
                       f"Run {script} on a machine with the tools.")
         return
+    from cellsort.firmware.latency import compare_with_vendor, estimate_latency
+
     report = run_vendor(out)
+    cmp = compare_with_vendor(estimate_latency(_load(model).model, load_board(board)), report)
     console.print(report)
+    console.print(f"vendor report (measured): {cmp['vendor_worst_cycles']} cycles = "
+                  f"{cmp['vendor_us']:.2f} µs; cycle model {cmp['model_cycles']} cycles "
+                  f"(model/vendor {cmp['model_over_vendor']:.2f})")

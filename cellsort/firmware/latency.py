@@ -114,3 +114,21 @@ def estimate_latency(model, board: BoardPreset, io_type: str | None = None,
         rows.append(LayerTiming(name, kind, pix_in, ii, depth, done, upper))
     return LatencyReport(METHOD if io_type == "io_stream" else METHOD.replace("io_stream", "io_parallel"),
                          io_type, rf, board.clock_mhz, done, upper, budget_us, rows)
+
+
+def compare_with_vendor(estimate: LatencyReport, vendor: dict) -> dict:
+    """Put the cycle model beside a parsed vendor report (``hls4ml.report.parse_vivado_report``).
+
+    Returns the vendor's worst-case latency (cycles, µs at its estimated clock) and the ratio
+    of model to vendor cycles, labelled "vendor report (measured)".
+    """
+    synth = vendor.get("CSynthesisReport")
+    if not synth or "WorstLatency" not in synth:
+        raise ValueError("the vendor report has no C-synthesis latency")
+    worst = int(synth["WorstLatency"])
+    period = float(synth.get("EstimatedClockPeriod") or synth["TargetClockPeriod"])
+    return {"method": "vendor report (measured)", "vendor_worst_cycles": worst,
+            "vendor_us": worst * period / 1e3, "vendor_interval_max": synth.get("IntervalMax"),
+            "model_cycles": estimate.total_cycles, "model_upper_cycles": estimate.total_cycles_upper,
+            "model_over_vendor": estimate.total_cycles / worst if worst else None,
+            "vendor_passes_budget": worst * period / 1e3 <= estimate.budget_us}
