@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from cellsort.data import Preprocessing  # noqa: E402
 from cellsort.data.intensity import crop_or_pad  # noqa: E402
 from cellsort.firmware.boards import load_board  # noqa: E402
-from cellsort.firmware.latency import estimate_latency  # noqa: E402
+from cellsort.firmware.latency import estimate_latency, options_for_board  # noqa: E402
 from cellsort.sorter import CellClassifier, detect, estimate_background, synthetic_flow  # noqa: E402
 from cellsort.student import StudentArtifact, build_student  # noqa: E402
 
@@ -72,10 +72,10 @@ def main():
                     ("inference, emulator (per cell)", t_cls), ("trigger decision (per cell)", t_trig)):
         print(f"  {name:<32} p50 {us(v, 50):9.1f} µs   p99 {us(v, 99):9.1f} µs")
     board = load_board(args.board)
-    rep = estimate_latency(clf.artifact.model, board)
+    rep = estimate_latency(clf.artifact.model, options_for_board(board))
     print(f"\nbudget, detection to trigger ({board.part} at {board.clock_mhz:.0f} MHz):")
     print(f"  {'stage':<22} {'cellsort':>34} {'published':>10}")
-    print(f"  {'inference':<22} {f'{rep.total_us:.2f} µs (<= {rep.total_us_upper:.2f}, cycle model)':>34} "
+    print(f"  {'inference':<22} {f'{rep.total_us:.2f} µs ({rep.total_us_low:.1f}-{rep.total_us_high:.1f}, {rep.verdict})':>34} "
           f"{PUBLISHED['inference']:>7} µs")
     print(f"  {'detection + crop':<22} {'not on the FPGA yet (software above)':>34} "
           f"{PUBLISHED['detection to trigger'] - PUBLISHED['inference']:>7.1f} µs")

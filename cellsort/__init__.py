@@ -21,6 +21,8 @@ _LAZY = {
     "train_teacher": "cellsort.teacher", "DistillConfig": "cellsort.distill",
     "distill": "cellsort.distill", "Emulator": "cellsort.firmware.emulator",
     "convert": "cellsort.firmware.convert", "estimate_latency": "cellsort.firmware.latency",
+    "LatencyOptions": "cellsort.firmware.latency", "read_csynth": "cellsort.firmware.latency",
+    "read_architecture": "cellsort.architecture", "Architecture": "cellsort.architecture",
     "load_board": "cellsort.firmware.boards", "CellClassifier": "cellsort.sorter",
     "Sorter": "cellsort.sorter", "SorterConfig": "cellsort.sorter",
     "synthetic_flow": "cellsort.sorter",

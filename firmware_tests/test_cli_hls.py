@@ -81,17 +81,3 @@ def test_latency_and_csim_accept_a_bare_qkeras_model_file(tmp_path, capsys):
     assert main(["hls", "csim", "--model", str(model_file), "--data", str(tmp_path / "data"),
                  "--task", "B,T4", "--n", "4", "--out", str(tmp_path / "prj")]) == 0
     assert "bit-exact: 4/4" in capsys.readouterr().out
-
-
-def test_compare_with_vendor_report():
-    from cellsort.firmware.boards import load_board
-    from cellsort.firmware.latency import compare_with_vendor, estimate_latency
-
-    est = estimate_latency(build_student("paper"), load_board("coaxlink-ku035"))
-    vendor = {"CSynthesisReport": {"WorstLatency": "2500", "EstimatedClockPeriod": "4.000",
-                                   "TargetClockPeriod": "5.00", "IntervalMax": "2305"}}
-    cmp = compare_with_vendor(est, vendor)
-    assert cmp["vendor_us"] == pytest.approx(10.0) and cmp["vendor_passes_budget"]
-    assert cmp["model_over_vendor"] == pytest.approx(est.total_cycles / 2500)
-    with pytest.raises(ValueError, match="no C-synthesis latency"):
-        compare_with_vendor(est, {})

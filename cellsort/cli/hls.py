@@ -57,29 +57,68 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
         console.print(f"first layer that differs: {first['layer']} ({first['images_differing']} "
                       f"images, max |difference| {first['max_abs_diff']:g})")
     console.print(f"bit-exact: {s['bit_exact']}/{s['n_csim']}")
+    console.print(f"latency: {s['latency_summary']}", soft_wrap=True)
+
+
+def _architecture(path: Path):
+    """The architecture of an artifact folder (its model.h5) or of any Keras model file,
+    read as data (no code in the file runs)."""
+    from cellsort.architecture import read_architecture
+
+    return read_architecture(path / "model.h5" if path.is_dir() else path)
 
 
 @app.command("latency")
-def latency_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
+def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, or any Keras / "
+                                           "QKeras model file (.h5, .keras, .json)."),
                 board: str = typer.Option("coaxlink-ku035", help=BOARD_HELP),
-                reuse_factor: Optional[int] = typer.Option(None, help="Override the preset."),
-                io_type: Optional[str] = typer.Option(None, help="io_stream or io_parallel.")):
-    """Cycle-model latency per layer and the verdict against the 14.5 µs budget."""
-    from cellsort.firmware.latency import estimate_latency
+                hls_tool: Optional[str] = typer.Option(None, help="vitis or vivado (default: "
+                                                       "the board's backend)."),
+                clock_mhz: Optional[float] = typer.Option(None, help="Clock (default: the board's)."),
+                reuse_factor: Optional[int] = typer.Option(None, help="Reuse factor of every "
+                                                           "convolution and dense layer."),
+                strategy: Optional[str] = typer.Option(None, help="latency or resource."),
+                io_type: Optional[str] = typer.Option(None, help="io_stream or io_parallel."),
+                softmax: Optional[str] = typer.Option(None, help="Softmax implementation: stable "
+                                                      "(hls4ml default), latency, legacy, argmax, skip."),
+                budget_us: Optional[float] = typer.Option(None, help="Latency budget (default 14.5 µs)."),
+                report: Optional[Path] = typer.Option(None, help="Your csynth.xml/.rpt: put the "
+                                                      "model beside it, layer by layer."),
+                as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
+    """Calibrated cycle model per layer, its band, and the verdict against the budget."""
+    import json
 
-    preset = load_board(board)
-    rep = estimate_latency(_load(model).model, preset, io_type, reuse_factor)
-    table = Table(title=f"{rep.method}: {preset.part} at {rep.clock_mhz:.0f} MHz, "
-                        f"{rep.io_type}, reuse {rep.reuse_factor}")
-    for col in ("layer", "inputs", "II", "done (cycles)", "upper bound"):
-        table.add_column(col, justify="right")
-    for r in rep.per_layer:
-        table.add_row(r.name, str(r.inputs), str(r.ii), str(r.done), str(r.done_upper))
+    from cellsort.firmware.latency import compare, estimate_latency, options_for_board, read_csynth
+
+    opts = options_for_board(load_board(board), hls_tool=hls_tool, clock_mhz=clock_mhz,
+                             reuse_factor=reuse_factor, strategy=strategy, io_type=io_type,
+                             softmax=softmax, budget_us=budget_us)
+    rep = estimate_latency(_architecture(model), opts)
+    vendor = compare(rep, read_csynth(report)) if report else None
+    if as_json:
+        print(json.dumps({**rep.to_dict(), "model": str(model), "board": board,
+                          "vendor_report": vendor}, indent=2))
+        return
+    table = Table(title=f"{opts.hls_tool} {opts.strategy} {opts.io_type}, reuse "
+                        f"{opts.reuse_factor}, {opts.clock_mhz:g} MHz")
+    for col in ("layer", "kind", "words in", "II", "own cycles", "done at"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if vendor:
+        table.add_column("report cycles", justify="right", no_wrap=True)
+    for i, r in enumerate(rep.per_layer):
+        cells = [r.name, r.kind, str(r.words_in), r.ii, f"{r.own_cycles:,}", f"{r.done:,}"]
+        if vendor:
+            got = vendor["per_layer"][i]["report_cycles"]
+            cells.append("-" if got is None else f"{got:,}")
+        table.add_row(*cells)
     console.print(table)
-    verdict = "PASS" if rep.passes else "FAIL"
-    console.print(f"total: {rep.total_cycles} cycles = {rep.total_us:.2f} µs (upper bound "
-                  f"{rep.total_cycles_upper} cycles = {rep.total_us_upper:.2f} µs); budget "
-                  f"{rep.budget_us} µs: {verdict}, margin {rep.margin_us:+.2f} µs")
+    console.print(f"total: {rep.summary()}", soft_wrap=True)
+    for line in rep.evidence[1:]:
+        console.print(f"  {line}", soft_wrap=True)
+    if vendor:
+        console.print(f"vendor report: {vendor['report_cycles']:,} cycles; model/report "
+                      f"{vendor['model_over_report']:.2f}; report inside the band: "
+                      f"{'yes' if vendor['report_inside_band'] else 'NO'}", soft_wrap=True)
 
 
 def _project(model: Path, board: str, out: Path):
@@ -114,7 +153,7 @@ def build_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
               board: str = typer.Option("coaxlink-ku035", help=BOARD_HELP),
               out: Path = typer.Option(Path("runs/hls/project"), help="Project folder.")):
     """Run the vendor flow (csim, synth, cosim) if Vivado/Vitis HLS is on PATH, else prepare it."""
-    from cellsort.firmware.build import run_vendor
+    from cellsort.firmware.build import csynth_report, run_vendor
     from cellsort.firmware.flow import vendor_tool
 
     script = _project(model, board, out)
@@ -122,11 +161,12 @@ def build_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
         console.print("[yellow]Vivado/Vitis HLS is not on PATH:[/] nothing was synthesised. "
                       f"Run {script} on a machine with the tools.")
         return
-    from cellsort.firmware.latency import compare_with_vendor, estimate_latency
+    from cellsort.firmware.latency import compare, estimate_latency, options_for_board, read_csynth
 
-    report = run_vendor(out)
-    cmp = compare_with_vendor(estimate_latency(_load(model).model, load_board(board)), report)
-    console.print(report)
-    console.print(f"vendor report (measured): {cmp['vendor_worst_cycles']} cycles = "
-                  f"{cmp['vendor_us']:.2f} µs; cycle model {cmp['model_cycles']} cycles "
-                  f"(model/vendor {cmp['model_over_vendor']:.2f})")
+    console.print(run_vendor(out))
+    report_file = csynth_report(out)
+    rep = estimate_latency(_architecture(model), options_for_board(load_board(board)))
+    cmp = compare(rep, read_csynth(report_file))
+    console.print(f"vendor report (C synthesis): {cmp['report_cycles']:,} cycles; cycle model "
+                  f"{cmp['model_cycles']:,} (model/report {cmp['model_over_report']:.2f}, "
+                  f"inside the band: {cmp['report_inside_band']})")

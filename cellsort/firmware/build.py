@@ -74,3 +74,11 @@ def run_vendor(hls_dir: str | Path, timeout_s: int = 6 * 3600) -> dict:
         raise RuntimeError(f"{hls_dir}/run_vendor.sh failed (exit {proc.returncode}); see "
                            f"{hls_dir}/vendor.log")
     return hls4ml.report.parse_vivado_report(str(hls_dir))
+
+
+def csynth_report(hls_dir: str | Path, top: str = "cellsort_student") -> Path:
+    """The C-synthesis XML report a vendor run left in ``hls_dir``."""
+    found = sorted(Path(hls_dir).glob(f"*_prj/solution*/syn/report/{top}_csynth.xml"))
+    if not found:
+        raise FileNotFoundError(f"{hls_dir}: no {top}_csynth.xml (did C synthesis run?)")
+    return found[-1]

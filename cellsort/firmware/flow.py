@@ -12,7 +12,7 @@ from cellsort.firmware.boards import BoardPreset
 from cellsort.firmware.convert import convert, csim_logits, layer_diff
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
-from cellsort.firmware.latency import estimate_latency
+from cellsort.firmware.latency import estimate_latency, options_for_board
 from cellsort.firmware.resources import estimate_resources
 from cellsort.metrics import classification_metrics
 from cellsort.provenance import record
@@ -64,7 +64,7 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     same_emu = np.all(csim == emu_all[: len(sub)], axis=1)
     same_qk = np.all(csim == qkeras, axis=1)
     bad = np.flatnonzero(~(same_emu & same_qk))[:5]
-    latency = estimate_latency(model, board)
+    latency = estimate_latency(model, options_for_board(board))
     summary = {
         "board": board.model_dump(), "n_csim": int(len(sub)),
         "bit_exact": int(np.sum(same_emu & same_qk)),
@@ -73,7 +73,7 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
                         "qkeras": qkeras[i].tolist()} for i in bad],
         "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
         "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
-        "latency": latency.to_dict(), "resources": estimate_resources(model, board.reuse_factor),
+        "latency": latency.to_dict(), "latency_summary": latency.summary(), "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }
     if len(bad):
