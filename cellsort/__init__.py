@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "build_student": "cellsort.student", "list_students": "cellsort.student",
-    "load_student": "cellsort.student", "import_float_student": "cellsort.student",
+    "load_student": "cellsort.student", "import_float_model": "cellsort.student",
+    "QuantConfig": "cellsort.student",
     "build_teacher": "cellsort.teacher", "TeacherConfig": "cellsort.teacher",
     "train_teacher": "cellsort.teacher", "DistillConfig": "cellsort.distill",
     "distill": "cellsort.distill", "Emulator": "cellsort.firmware.emulator",

@@ -141,13 +141,19 @@ def _conv2d(name, cls, cfg, in_shape):
 
 
 def _result_bits(cfg: dict, name: str) -> dict:
-    """``result_bits`` (the width of the layer's hls4ml result type) where a layer list states it."""
-    bits = cfg.get("result_bits")
-    if bits is None:
-        return {}
-    if not isinstance(bits, int) or not 1 <= bits <= 128:
-        raise ArchitectureError(f"layer {name!r}: result_bits must be 1..128, got {bits!r}")
-    return {"result_bits": bits}
+    """Facts a hand-written layer list may state: ``result_bits`` (width of the hls4ml result
+    type) and ``sparsity`` (fraction of zero weights, which hls4ml does not multiply)."""
+    out = {}
+    bits, sparsity = cfg.get("result_bits"), cfg.get("sparsity")
+    if bits is not None:
+        if not isinstance(bits, int) or not 1 <= bits <= 128:
+            raise ArchitectureError(f"layer {name!r}: result_bits must be 1..128, got {bits!r}")
+        out["result_bits"] = bits
+    if sparsity is not None:
+        if not isinstance(sparsity, (int, float)) or not 0 <= sparsity < 1:
+            raise ArchitectureError(f"layer {name!r}: sparsity must be in [0, 1), got {sparsity!r}")
+        out["sparsity"] = float(sparsity)
+    return out
 
 
 @layer_rule("MaxPooling2D", "AveragePooling2D", "QAveragePooling2D")
@@ -226,7 +232,9 @@ def _batchnorm(name, cls, cfg, in_shape):
     if axis not in (-1, len(in_shape)):
         raise ArchitectureError(f"layer {name!r}: batch normalisation over axis {axis!r} is not "
                                 "supported (the channel axis only)")
-    return [LayerSpec(name, cls, "batchnorm", tuple(in_shape), tuple(in_shape))]
+    return [LayerSpec(name, cls, "batchnorm", tuple(in_shape), tuple(in_shape),
+                      {"epsilon": float(cfg.get("epsilon", 1e-3)), "center": bool(cfg.get("center", True)),
+                       "scale": bool(cfg.get("scale", True))})]
 
 
 @layer_rule("Flatten")

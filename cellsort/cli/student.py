@@ -6,9 +6,10 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from cellsort.data.preprocess import Preprocessing
-from cellsort.student import StudentArtifact, import_float_student, list_students, save_student
+from cellsort.student import StudentArtifact, list_students, save_student
 
 app = typer.Typer(help="Quantized QKeras students.", no_args_is_help=True)
 console = Console()
@@ -21,41 +22,111 @@ def list_cmd():
         console.print(name)
 
 
+def _normalisation(text: str) -> tuple[float, float]:
+    """``paper`` (LymphoMNIST mean/std), ``unit`` (x/255) or ``MEAN,STD``."""
+    if text == "paper":
+        return Preprocessing().mean, Preprocessing().std
+    if text == "unit":
+        return 0.0, 1.0
+    try:
+        mean, std = (float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected paper, unit or MEAN,STD") from None
+    return mean, std
+
+
 @app.command("import")
-def import_cmd(file: Path = typer.Argument(..., help="Float model: Keras .h5/.keras or PyTorch .pt state_dict."),
+def import_cmd(file: Path = typer.Argument(..., help="Float model: Keras 2/3 .h5/.keras, or a "
+                                           "PyTorch state_dict/checkpoint (.pt/.pth)."),
                out: Path = typer.Option(..., help="Student artifact folder to write."),
-               name: str = typer.Option("paper", help="Student architecture of the float model."),
+               name: str = typer.Option("paper", help="Registered architecture of a PyTorch "
+                                        "state_dict (Keras files carry their own)."),
                classes: str = typer.Option("B,T4", help="Class names, in output order."),
                input_size: int = typer.Option(48, help="Input side in pixels."),
-               mean: float = typer.Option(Preprocessing().mean, help="Normalisation mean."),
-               std: float = typer.Option(Preprocessing().std, help="Normalisation std."),
-               data: Optional[Path] = typer.Option(None, help="Dataset to score (and fine-tune) on."),
-               finetune_epochs: int = typer.Option(0, min=0, help="QAT fine-tuning epochs on --data (labels).")):
-    """Quantize a float student (post-training, then optional QAT fine-tuning) into an artifact."""
-    names = tuple(c.strip() for c in classes.split(","))
-    size = (input_size, input_size)
-    model = import_float_student(file, name, len(names), size)
-    prep = Preprocessing(input_size=size, mean=mean, std=std)
-    info = {"imported_from": str(file), "quantization": "post-training"}
-    if data is None:
-        if finetune_epochs:
-            raise typer.BadParameter("--finetune-epochs needs --data")
-        save_student(out, StudentArtifact(model, prep, names, 0.0, info))
-        console.print(f"wrote {out}")
-        return
-    from cellsort.data.load import open_dataset
-    from cellsort.distill.train import DistillConfig, distill, evaluate_student
+               fit: str = typer.Option("crop", help="How crops reach the input size: crop or "
+                                       "resize (as the float model was trained)."),
+               normalisation: str = typer.Option("paper", help="paper ((x/255-0.4819)/0.1484), "
+                                                 "unit (x/255) or MEAN,STD."),
+               data: Optional[Path] = typer.Option(None, help="Calibration/test crops (default: "
+                                                   "300 synthetic crops, said so)."),
+               weight_bits: Optional[int] = typer.Option(None, help="Weight bits (default 8)."),
+               act_bits: Optional[int] = typer.Option(None, help="Activation bits (default 8)."),
+               config: Optional[Path] = typer.Option(None, help="QuantConfig YAML (per-layer bits)."),
+               finetune_epochs: int = typer.Option(0, min=0, help="QAT fine-tuning epochs on "
+                                                   "--data (labels; registered shapes only)."),
+               as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+    """Quantize a float model with data-chosen formats; print how faithfully it follows it."""
+    import json
 
-    split = open_dataset(data, classes)
-    info["post_training_test"] = evaluate_student(model, prep, split.test)
-    console.print(f"post-training quantized accuracy (test): {info['post_training_test']['accuracy']:.3f}")
+    from cellsort.config import load_config
+    from cellsort.student.importer import import_float_model
+    from cellsort.student.quantize import QuantConfig
+
+    names = tuple(c.strip() for c in classes.split(","))
+    if len(names) < 2 or any(not n for n in names):
+        raise typer.BadParameter(f"--classes {classes!r}: need two or more non-empty names")
+    mean, std = _normalisation(normalisation)
+    prep = load_config(Preprocessing, None, input_size=(input_size, input_size), fit=fit,
+                       mean=mean, std=std)
+    qcfg = load_config(QuantConfig, config, weight_bits=weight_bits, act_bits=act_bits)
+    split = None
+    if data is not None:
+        from cellsort.data.load import open_dataset
+
+        split = open_dataset(data, classes)
+        images, source = split.test.images, f"{data} (test split)"
+    else:
+        from cellsort.data import synthesize
+
+        images, source = synthesize(300, seed=0).images, "300 synthetic crops (no --data given)"
+    result = import_float_model(file, prep, images, qcfg, name, len(names))
+    rep = result.report
+    info = {"imported_from": str(file), "quantization": "post-training, formats from data",
+            "calibration": source, "quantization_report": rep,
+            "quant_config": qcfg.model_dump()}
+    if split is not None:
+        from cellsort.distill.train import evaluate_student
+
+        info["post_training_test"] = evaluate_student(result.model, prep, split.test)
+    if as_json:
+        print(json.dumps(rep, indent=2))
+    else:
+        _print_report(rep, source)
+        if split is not None:
+            console.print(f"quantized accuracy on the test split: "
+                          f"{info['post_training_test']['accuracy']:.3f}")
     if finetune_epochs:
-        info["quantization"] = "post-training, then quantization-aware fine-tuning"
-        cfg = DistillConfig(student=name, input_size=size, method="labels", epochs=finetune_epochs,
-                            lr=5e-4)
-        summary = distill(split, cfg, out, preprocessing=prep, initial_weights=model.get_weights(),
-                          extra_info=info)
+        if split is None:
+            raise typer.BadParameter("--finetune-epochs needs --data")
+        from cellsort.distill.train import DistillConfig, distill
+
+        info["quantization"] += ", then quantization-aware fine-tuning (registered student formats)"
+        cfg = DistillConfig(student=name, input_size=(input_size, input_size), method="labels",
+                            epochs=finetune_epochs, lr=5e-4)
+        summary = distill(split, cfg, out, preprocessing=prep,
+                          initial_weights=result.model.get_weights(), extra_info=info)
         console.print(f"after QAT fine-tuning (test): {summary['test']['accuracy']:.3f}")
     else:
-        save_student(out, StudentArtifact(model, prep, names, 0.0, info))
-    console.print(f"wrote {out}")
+        save_student(out, StudentArtifact(result.model, prep, names, 0.0, info))
+    if not as_json:
+        console.print(f"wrote {out}")
+
+
+def _print_report(rep: dict, source: str) -> None:
+    table = Table(title=f"quantized vs float on {source}")
+    for col in ("layer", "format", "clipped / saturated", "of"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for row in rep["layers"]:
+        style = "bold red" if row["clipped"] else None
+        table.add_row(row["layer"], row["format"], str(row["clipped"]), str(row["of"]), style=style)
+    console.print(table)
+    console.print(f"argmax agreement {rep['argmax_agreement']:.4f}, logit-margin correlation "
+                  f"{rep['margin_correlation']:.4f} over {rep['n_crops']} crops", soft_wrap=True)
+    if rep["anything_clipped"]:
+        console.print("[bold red]WARNING: values clip or saturate (rows in red): the quantized "
+                      "model departs from the float one there[/]", soft_wrap=True)
+    wider = rep.get("reaches_target")
+    if wider:
+        console.print(f"[yellow]below 0.99: --weight-bits {wider['weight_bits']} --act-bits "
+                      f"{wider['act_bits']} reaches agreement {wider['argmax_agreement']:.4f}, "
+                      f"correlation {wider['margin_correlation']:.4f}[/]", soft_wrap=True)

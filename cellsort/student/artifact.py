@@ -43,19 +43,13 @@ class StudentArtifact:
 
 
 def load_qkeras_model(path: str | Path):
-    """Load a QKeras ``.h5``/``.keras`` model with QKeras' custom objects."""
-    from cellsort.keras_compat import tf_keras
-
-    tf_keras()
-    from qkeras.utils import load_qmodel
+    """Load a QKeras (tf-keras) model file through the safe loader (architecture checked first)."""
+    from cellsort.student.loader import load_keras_model
 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such model file")
-    try:
-        return load_qmodel(str(path), compile=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot load as a QKeras model ({exc})") from exc
+    return load_keras_model(path)[0]
 
 
 def save_student(folder: str | Path, artifact: StudentArtifact) -> Path:

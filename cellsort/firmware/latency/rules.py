@@ -14,7 +14,8 @@ parameters are few, stated per tool, and every one is checked against the public
   are wide). With the Latency strategy and ``RF > 1`` the achieved II comes out below RF:
   ``max(base II, ceil(RF * conv_rf_ii_ratio))`` (Vitis keeps its base II at RF 16 and 100).
   Resource strategy (``conv_2d_buffer_resource_cl``, no loop pipeline): the reports' worst
-  case charges every word ``RF + resource_pass`` cycles;
+  case charges every word ``min(RF, weights) + resource_pass`` cycles (the reuse loop never
+  runs more passes than the layer has weights; Vitis 5, Vivado 10 cycles beyond it);
 - pooling (``pooling2d_cl``): the same line buffer, at ``pool_ii`` a word;
 - zero padding, element-wise activations, unfused batch normalisation: one word a cycle;
 - dense (``dense`` for streams): ``DataPrepare`` reads a word a cycle, then one multiply
@@ -47,17 +48,18 @@ class ToolParams:
     """The per-tool numbers of the rules above (cycles)."""
 
     conv_ii: int              # achieved line-buffer II, one input channel, Latency strategy
-    conv_multi_extra: int     # several input channels: II = kernel width + this
+    conv_multi_extra: int | None  # several input channels: II = kernel width + this (None: conv_ii)
     conv_ii_narrow: int       # RF 1 with a narrow result type (<= narrow_bits), any channels
     narrow_bits: int
-    conv_rf_ii_ratio: float   # achieved II / requested RF for RF > 1, Latency strategy
+    conv_rf_ii_a: float       # RF > 1, Latency strategy: II = min(RF, round(a * RF_eff ** b))
+    conv_rf_ii_b: float       #   with RF_eff = RF * (1 - sparsity); a = 0 keeps the base II
     conv_depth: int           # cycles from the completing word to the output word
     pool_ii: int
     pool_depth: int
     act_depth: int
     dense_pass: int           # cycles of a Latency-strategy multiply pass beyond log2(n_in)
     dense_rf_ratio: float     # extra pass cycles per unit of RF above 1, Latency strategy
-    resource_pass: int        # Resource strategy: cycles beyond RF per word (worst case)
+    resource_pass: int        # Resource strategy: cycles beyond min(RF, weights) a word (worst case)
     softmax_table_init: int   # cycles to build the softmax tables per call (0 = static ROMs)
     softmax_word: int         # cycles per softmax word
     overhead: int             # DATAFLOW region start and finish
@@ -93,8 +95,9 @@ def _conv(stage: Stage, p: ToolParams, options) -> StageTiming:
     kh, kw = stage.attrs["kernel"]
     depth = p.conv_depth + _log2(kh * kw * stage.in_pack) // 2
     if options.strategy == "resource":
-        return StageTiming(rf + p.resource_pass, depth,
-                           note=f"resource: RF+{p.resource_pass} a word (worst case)")
+        passes = min(rf, kh * kw * stage.in_pack * stage.attrs["filters"])
+        return StageTiming(passes + p.resource_pass, depth,
+                           note=f"resource: {passes}+{p.resource_pass} a word (worst case)")
     if options.inlined_line_buffer:
         base = 1
     elif rf == 1 and stage.attrs.get("result_bits", 64) <= p.narrow_bits:
@@ -102,10 +105,12 @@ def _conv(stage: Stage, p: ToolParams, options) -> StageTiming:
     elif stage.in_pack == 1:
         base = p.conv_ii
     else:
-        base = kw + p.conv_multi_extra
-    achieved = base if rf == 1 else max(base, math.ceil(rf * p.conv_rf_ii_ratio))
-    return StageTiming(achieved, depth + math.ceil((rf - 1) * p.conv_rf_ii_ratio),
-                       note=f"II {achieved} a word")
+        base = p.conv_ii if p.conv_multi_extra is None else kw + p.conv_multi_extra
+    achieved = base
+    if rf > 1 and p.conv_rf_ii_a:
+        eff = rf * (1 - stage.attrs.get("sparsity", 0.0))
+        achieved = min(rf, max(base, round(p.conv_rf_ii_a * eff ** p.conv_rf_ii_b)))
+    return StageTiming(achieved, depth + achieved - 1, note=f"II {achieved} a word")
 
 
 @timing_rule("pool2d")
