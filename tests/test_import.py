@@ -49,11 +49,11 @@ def test_keras3_student_with_large_weights_imports_faithfully_at_8_bits(tmp_path
     model.save(tmp_path / "released.h5")
     res = import_float_model(tmp_path / "released.h5", Preprocessing(), CROPS)
     rep = res.report
-    assert rep["margin_correlation"] >= 0.99, rep
-    # random weights put some crops on the decision boundary: either 8 bits keep 99% of the
-    # decisions, or the report names the widths that do
+    assert not rep["anything_clipped"] and rep["widened"]  # ReLU range grown, nothing saturates
+    # either 8-bit weights keep 99% of the decisions and a 0.99 margin correlation, or the
+    # report names the widths that do
     wider = rep.get("reaches_target")
-    assert rep["argmax_agreement"] >= 0.99 or (
+    assert (rep["argmax_agreement"] >= 0.99 and rep["margin_correlation"] >= 0.99) or (
         wider and wider["argmax_agreement"] >= 0.99 and wider["margin_correlation"] >= 0.99), rep
     assert not any(r["clipped"] for r in rep["layers"] if "weights" in r["format"])
     assert res.model.output_shape == (None, 2)  # softmax dropped: logits out

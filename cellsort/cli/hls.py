@@ -77,6 +77,8 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
                 clock_mhz: Optional[float] = typer.Option(None, help="Clock (default: the board's)."),
                 reuse_factor: Optional[int] = typer.Option(None, help="Reuse factor of every "
                                                            "convolution and dense layer."),
+                layer_reuse: Optional[str] = typer.Option(None, help="Per-layer reuse factors, "
+                                                          "e.g. conv1=4,logits=8."),
                 strategy: Optional[str] = typer.Option(None, help="latency or resource."),
                 io_type: Optional[str] = typer.Option(None, help="io_stream or io_parallel."),
                 softmax: Optional[str] = typer.Option(None, help="Softmax implementation: stable "
@@ -90,9 +92,15 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
 
     from cellsort.firmware.latency import compare, estimate_latency, options_for_board, read_csynth
 
+    per_layer = None
+    if layer_reuse:
+        try:
+            per_layer = {k.strip(): int(v) for k, v in (item.split("=") for item in layer_reuse.split(","))}
+        except ValueError:
+            raise typer.BadParameter(f"--layer-reuse {layer_reuse!r}: expected NAME=R[,NAME=R]") from None
     opts = options_for_board(load_board(board), hls_tool=hls_tool, clock_mhz=clock_mhz,
-                             reuse_factor=reuse_factor, strategy=strategy, io_type=io_type,
-                             softmax=softmax, budget_us=budget_us)
+                             reuse_factor=reuse_factor, layer_reuse=per_layer, strategy=strategy,
+                             io_type=io_type, softmax=softmax, budget_us=budget_us)
     rep = estimate_latency(_architecture(model), opts)
     vendor = compare(rep, read_csynth(report)) if report else None
     if as_json:

@@ -122,6 +122,9 @@ def _print_report(rep: dict, source: str) -> None:
     console.print(table)
     console.print(f"argmax agreement {rep['argmax_agreement']:.4f}, logit-margin correlation "
                   f"{rep['margin_correlation']:.4f} over {rep['n_crops']} crops", soft_wrap=True)
+    for layer, why in rep.get("widened", {}).items():
+        console.print(f"[yellow]{layer}: activation width raised {why} (nothing saturates)[/]",
+                      soft_wrap=True)
     if rep["anything_clipped"]:
         console.print("[bold red]WARNING: values clip or saturate (rows in red): the quantized "
                       "model departs from the float one there[/]", soft_wrap=True)

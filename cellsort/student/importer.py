@@ -46,6 +46,9 @@ def float_network(path: str | Path, name: str = "paper", n_classes: int = 2,
     if suffix in (".h5", ".hdf5", ".keras"):
         model, arch = load_keras_model(path, qkeras=False)
         weights = {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in model.layers}
+        bad = [name for name, ws in weights.items() if any(not np.all(np.isfinite(w)) for w in ws)]
+        if bad:
+            raise DataError(f"{path}: non-finite weights (NaN or inf) in layer(s) {bad}")
         steps = float_steps(arch, weights)
         _check_against_keras(model, arch, steps, path)
         return arch, steps

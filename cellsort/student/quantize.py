@@ -17,7 +17,6 @@ per layer, clipped weights and saturated activations.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,9 +53,13 @@ class Step:
     weights: list[np.ndarray] = field(default_factory=list)
 
 
-def integer_bits(max_abs: float) -> int:
-    """Integer bits (sign excluded) of ``quantized_bits`` that hold ``max_abs`` unclipped."""
-    return max(0, math.ceil(math.log2(max_abs))) if max_abs > 1 else 0
+def integer_bits(max_abs: float, bits: int, signed: bool = True) -> int:
+    """Fewest integer bits (sign excluded) of a ``bits``-bit format whose largest value,
+    ``2**integer - lsb``, holds ``max_abs`` unclipped."""
+    integer = 0
+    while 2.0 ** integer - 2.0 ** -(bits - int(signed) - integer) < max_abs and integer < 64:
+        integer += 1
+    return integer
 
 
 def _fold_bn(kernel, bias, bn: list[np.ndarray], attrs: dict):
@@ -148,28 +151,36 @@ class Formats:
     weights: dict[str, tuple[int, int]]
     biases: dict[str, tuple[int, int]]
     acts: dict[str, tuple[int, int]]
+    widened: dict[str, str] = field(default_factory=dict)
 
 
 def choose_formats(steps: list[Step], input_range: float, relus: dict[str, np.ndarray],
                    cfg: QuantConfig) -> Formats:
     """Formats from the data (see module doc); checks the firmware's exact accumulation."""
-    fmt = Formats((cfg.input_bits, integer_bits(input_range)), {}, {}, {})
+    fmt = Formats((cfg.input_bits, integer_bits(input_range, cfg.input_bits)), {}, {}, {})
     act_frac = cfg.input_bits - 1 - fmt.input[1]
     for step in steps:
         over = cfg.layers.get(step.name, LayerBits())
         if step.kind in ("conv", "dense"):
             wb = over.weight_bits or cfg.weight_bits
-            w_int = integer_bits(float(np.abs(step.weights[0]).max(initial=0)))
+            w_int = integer_bits(float(np.abs(step.weights[0]).max(initial=0)), wb)
             fmt.weights[step.name] = (wb, w_int)
-            fmt.biases[step.name] = (cfg.bias_bits, integer_bits(float(np.abs(step.weights[1]).max(initial=0))))
             w_frac = wb - 1 - w_int
+            # the bias is added to exact products: no finer than their resolution
+            b_int = max(integer_bits(float(np.abs(step.weights[1]).max(initial=0)), cfg.bias_bits),
+                        cfg.bias_bits - 1 - (w_frac + act_frac))
+            fmt.biases[step.name] = (cfg.bias_bits, b_int)
             if w_frac + act_frac > MAX_PRODUCT_FRAC:
                 raise ArchitectureError(f"layer {step.name!r}: {w_frac} + {act_frac} fractional bits "
                                         f"exceed the firmware's exact {MAX_PRODUCT_FRAC}; use fewer bits")
         elif step.kind == "relu":
             ab = over.act_bits or cfg.act_bits
             peak = float(relus[step.name].max(initial=0.0))
-            a_int = max(0, math.ceil(math.log2(peak))) if peak > 1 else 0
+            a_int = integer_bits(peak, ab, signed=False)
+            if a_int >= ab:  # widen rather than saturate: one fractional bit at least
+                fmt.widened[step.name] = f"{ab} -> {a_int + 1} bits to hold {peak:.4g}"
+                ab = a_int + 1
+                a_int = integer_bits(peak, ab, signed=False)
             if a_int > 15:
                 raise ArchitectureError(f"layer {step.name!r}: activations reach {peak:.3g}, "
                                         "beyond the firmware's 16 integer bits")
@@ -239,7 +250,8 @@ def quantization_report(steps: list[Step], fmt: Formats, float_logits: np.ndarra
     mf, mq = _margin(float_logits), _margin(quant_logits)
     corr = float(np.corrcoef(mf, mq)[0, 1]) if np.std(mf) > 0 and np.std(mq) > 0 else float("nan")
     return {"n_crops": int(len(float_logits)), "argmax_agreement": agree, "margin_correlation": corr,
-            "layers": rows, "anything_clipped": any(r["clipped"] for r in rows)}
+            "layers": rows, "anything_clipped": any(r["clipped"] for r in rows),
+            "widened": dict(fmt.widened)}
 
 
 def _margin(z: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from cellsort.architecture import Architecture, read_architecture
+from cellsort.architecture import Architecture, ArchitectureError, read_architecture
 from cellsort.firmware.latency.dataflow import simulate_parallel, simulate_stream
 from cellsort.firmware.latency.options import LatencyOptions
 from cellsort.firmware.latency.rules import timing_for
@@ -86,7 +86,7 @@ class LatencyReport:
         """One line: cycles, µs, band, verdict against the budget, and the method."""
         line = (f"{self.total_cycles:,} cycles = {self.total_us:.2f} µs at {self.clock_mhz:g} MHz "
                 f"(band {self.total_us_low:.2f}-{self.total_us_high:.2f} µs); budget "
-                f"{self.budget_us:g} µs: {self.verdict} [{self.method}]")
+                f"{self.budget_us:g} µs: {self.verdict}; method: {self.method}")
         return line + (f"; to settle it: {self.settle}" if self.settle else "")
 
     def to_dict(self) -> dict:
@@ -102,6 +102,10 @@ def _architecture(model) -> Architecture:
 def model_cycles(arch: Architecture, options: LatencyOptions) -> tuple[int, list[LayerTiming]]:
     """The point estimate (cycles) and the per-layer breakdown; see the module doc."""
     params = TOOLS[options.hls_tool].params
+    unknown = set(options.layer_reuse) - {layer.name for layer in arch.layers}
+    if unknown:
+        raise ArchitectureError(f"{arch.source or arch.name}: no layer named {sorted(unknown)} "
+                                f"for a reuse factor (layers: {[l.name for l in arch.layers]})")
     stages = [s for s in lower(arch, options.reuse())
               if not (s.kind == "softmax" and options.softmax == "skip")]
     timings = [timing_for(s, params, options) for s in stages]

@@ -36,10 +36,9 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 
 from cellsort.architecture import ArchitectureError
-from cellsort.firmware.latency.dataflow import StageTiming, window_completing_index
+from cellsort.firmware.latency.dataflow import StageTiming
 from cellsort.firmware.latency.stages import Stage
 
 
