@@ -46,9 +46,6 @@ def load_qkeras_model(path: str | Path):
     """Load a QKeras (tf-keras) model file through the safe loader (architecture checked first)."""
     from cellsort.student.loader import load_keras_model
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such model file")
     return load_keras_model(path)[0]
 
 

@@ -96,6 +96,7 @@ def ratios(tool: str, io_type: str) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=None)
 def _coverage(tool: str, io_type: str) -> dict:
     """What the reports of ``tool``/``io_type`` exercise."""
     seen = {"strategy": set(), "rf_above_1": False, "softmax": set(), "kernels": set(),
@@ -107,7 +108,7 @@ def _coverage(tool: str, io_type: str) -> dict:
         seen["versions"].add(rep.label)
         seen["strategy"].add(opts.strategy)
         seen["inlined"].add(opts.inlined_line_buffer)
-        seen["rf_above_1"] |= opts.reuse_factor > 1 or any(v > 1 for v in opts.layer_reuse.values())
+        seen["rf_above_1"] |= opts.uses_reuse
         arch = rep.architecture
         if arch.of_kind("softmax"):
             seen["softmax"].add(opts.softmax)
@@ -133,8 +134,7 @@ def band_for(arch: Architecture, options: LatencyOptions, cycles: int) -> tuple[
                          "compute_output_buffer_2d became INLINE OFF in 0.8)")
         if options.strategy not in seen["strategy"]:
             steps.append(f"no {options.strategy}-strategy report of {label}")
-        rf_used = options.reuse_factor > 1 or any(v > 1 for v in options.layer_reuse.values())
-        if rf_used and not seen["rf_above_1"]:
+        if options.uses_reuse and not seen["rf_above_1"]:
             steps.append(f"no report of {label} with reuse factor > 1")
         if arch.of_kind("softmax") and options.softmax not in seen["softmax"] | {"skip"}:
             steps.append(f"no report of {label} with a {options.softmax} softmax")

@@ -108,6 +108,9 @@ def model_cycles(arch: Architecture, options: LatencyOptions) -> tuple[int, list
                                 f"for a reuse factor (layers: {[l.name for l in arch.layers]})")
     stages = [s for s in lower(arch, options.reuse())
               if not (s.kind == "softmax" and options.softmax == "skip")]
+    if not stages:
+        raise ArchitectureError(f"{arch.source or arch.name}: nothing to synthesise once the "
+                                "softmax is skipped")
     timings = [timing_for(s, params, options) for s in stages]
     simulate = simulate_stream if options.io_type == "io_stream" else simulate_parallel
     done = simulate(stages, timings, params.overhead)

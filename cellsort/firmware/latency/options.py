@@ -43,6 +43,11 @@ class LatencyOptions(StrictModel):
             raise ValueError(f"reuse factors must be 1..4096, got {bad}")
         return value
 
+    @property
+    def uses_reuse(self) -> bool:
+        """Whether any layer has a reuse factor above 1."""
+        return self.reuse_factor > 1 or any(v > 1 for v in self.layer_reuse.values())
+
     def reuse(self) -> dict[str, int]:
         """Reuse factor per layer name, ``"*"`` for the rest."""
         return {"*": self.reuse_factor, **self.layer_reuse}

@@ -25,7 +25,7 @@ parameters are few, stated per tool, and every one is checked against the public
 - softmax: ``stable``/``latency``/``legacy`` build their exp and inverse tables on every
   call (``softmax_table_init`` cycles before the first word: Vitis 2024.2 and 2025.2 fill
   the 1,024-entry exp table through a floating-point exp core), then a few cycles a word;
-  ``argmax`` a cycle a word; ``skip`` costs nothing;
+  ``argmax`` a cycle a word; ``skip`` generates no stage;
 - designs of hls4ml before 0.8 on the tools of their time (Vivado HLS 2020.1, Vitis HLS
   2022.1) are one bundle in the reports: line buffer and pooling at II 1, softmax tables
   folded into ROMs (7-8 cycles).
@@ -141,9 +141,7 @@ def _dense(stage: Stage, p: ToolParams, options) -> StageTiming:
 
 @timing_rule("softmax")
 def _softmax(stage: Stage, p: ToolParams, options) -> StageTiming:
-    impl = options.softmax
-    if impl == "skip":
-        return StageTiming(0, 0, note="skipped (logits out)")
+    impl = options.softmax  # "skip" never reaches a rule: the estimate drops the stage
     if impl == "argmax":
         return StageTiming(1, 2 + _log2(stage.in_pack), note="argmax")
     init = 0 if options.inlined_line_buffer else p.softmax_table_init
