@@ -11,6 +11,46 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 
+def _umask_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside ``path`` that is moved into place on success.
+
+    For writers that want a file name (HDF5, dclab exports). The file gets the mode a plain
+    ``open()`` would give it (0o666 less the umask), so shared folders stay shared.
+
+    Parameters
+    ----------
+    path : path-like
+        Final destination. Parent folders are created.
+    suffix : str
+        Ending of the temporary name (some writers insist on one, e.g. ``.rtdc``).
+
+    Yields
+    ------
+    Path
+        Write there; on an exception it is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path`` and move it into place on success.
@@ -26,22 +66,14 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     ------
     file object
         Write to it; on an exception the temporary file is removed and ``path`` is untouched.
+        The file gets the mode a plain ``open()`` would give it.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open supports modes 'wb' and 'w', not {mode!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, mode) as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -17,7 +17,7 @@ from cellsort.firmware.boards import load_board
 from cellsort.firmware.flow import run_firmware
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.gate import choose_threshold, purity_recovery
-from cellsort.sorter.run import run_sort
+from cellsort.sorter.run import run_video
 from cellsort.sorter.stream import SorterConfig
 from cellsort.sorter.video import synthetic_flow
 from cellsort.student.artifact import load_student
@@ -111,7 +111,7 @@ def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
     log(f"gate: sort {classifier.class_names[1]} when margin > {gate['threshold']:.3f} "
         f"(validation purity {gate['purity']:.3f}, recovery {gate['recovery']:.3f})")
     video, truths = zip(*synthetic_flow(cfg.n_frames, cfg.seed, classes=classifier.class_names))
-    s = run_sort(np.stack(video), classifier, out / "sort",
+    s = run_video(np.stack(video), classifier, out / "sort",
                  SorterConfig(threshold=gate["threshold"]), truths)
     log(f"sorted {s['cells']} cells in {s['frames']} frames ({s['cells_per_s']:.0f} cells/s in "
         f"software); detection precision {s['detection']['precision']:.3f}, recall "
@@ -121,9 +121,29 @@ def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
             "folder": str(out / "sort")}
 
 
+def stage_score(out: Path, cfg: DemoConfig, log) -> dict:
+    """Write a synthetic RT-DC recording with dclab and score it as a lab would its own."""
+    from cellsort.data.rtdc_synth import write_synthetic_recording
+    from cellsort.score import score_recording
+
+    classifier = CellClassifier(out / "student")
+    labels = write_synthetic_recording(out / "score" / "recording.rtdc", cfg.n_frames, cfg.seed + 1,
+                                       classes=classifier.class_names)
+    s = score_recording(out / "score" / "recording.rtdc", classifier, out / "score" / "scored.rtdc",
+                        force=True)
+    import dclab
+
+    with dclab.new_dataset(out / "score" / "scored.rtdc") as ds:
+        accuracy = float(np.mean(np.asarray(ds["ml_class"]) == labels))
+    log(f"scored {s['events']} RT-DC events into {out / 'score' / 'scored.rtdc'} "
+        f"({', '.join(s['score_features'])}); ml_class accuracy against the true classes {accuracy:.3f}")
+    return {"events": s["events"], "score_features": s["score_features"], "ml_class_accuracy": accuracy,
+            "classify_us_per_event": s["classify_us_per_event"], "file": s["output"]}
+
+
 #: Stages in order; later stages (teacher, distillation, firmware, sorter) append here.
 STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill),
-          ("firmware", stage_firmware), ("sort", stage_sort)]
+          ("firmware", stage_firmware), ("sort", stage_sort), ("score", stage_score)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

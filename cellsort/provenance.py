@@ -15,7 +15,7 @@ from cellsort.atomic import write_json
 #: Distributions whose versions are recorded with every artifact (when installed).
 TRACKED = (
     "cellsort", "numpy", "scipy", "scikit-image", "h5py", "torch", "tensorflow", "tf-keras",
-    "qkeras", "hls4ml", "pydantic",
+    "qkeras", "hls4ml", "pydantic", "dclab", "pyarrow",
 )
 
 

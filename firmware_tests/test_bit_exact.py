@@ -45,6 +45,21 @@ def test_emulator_equals_qkeras(name, size, crops):
     assert np.array_equal(em.logits(prep.fit_images(crops)), _qkeras_logits(model, prep, crops))
 
 
+@pytest.mark.parametrize("act_bits,int8", [(8, True), (12, False)])
+def test_emulator_int8_and_float_products_equal_qkeras(act_bits, int8, crops):
+    """8-bit activations run as int8 GEMMs, 12-bit ones in float; both are exact, in any chunking."""
+    size = (24, 24)
+    model = perturbed(build_student("small", input_size=size, act_bits=act_bits))
+    prep = Preprocessing(input_size=size)
+    em = Emulator.from_model(model, prep)
+    assert [op.gemm.int8 for op in em._ops if op.gemm is not None][1:] == [int8, int8]
+    fitted = prep.fit_images(crops)
+    expected = _qkeras_logits(model, prep, crops)
+    assert np.array_equal(em.logits(fitted), expected)
+    assert np.array_equal(em.logits(fitted, chunk=1), expected)
+    assert np.array_equal(em.logits(fitted[:1]), expected[:1])
+
+
 def test_emulator_on_real_jurkat_crops(jurkat_crops):
     size = (40, 40)
     model, prep = perturbed(build_student("paper", input_size=size), seed=3), Preprocessing(input_size=size)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cellsort.data import DataError, read_image_folder, read_rtdc, read_rtdc_events
+from cellsort.data import DataError, open_recording, read_image_folder, read_rtdc
 
 
 def _write(path, array):
@@ -100,8 +100,8 @@ def test_rtdc_crops_centre_on_positions(tmp_path):
 
 def test_rtdc_mask_centroid_fallback_and_border(tmp_path):
     path = _rtdc(tmp_path / "x.rtdc", with_pos=False)
-    ev = read_rtdc_events(path)
-    assert ev["pos_px"] is None and ev["mask"].shape == (3, 40, 100)
+    with open_recording(path) as rec:
+        assert rec.centres is None and rec.has_mask and rec.centre_method == "mask centroid"
     d = read_rtdc(path, size=(9, 9))
     assert d.images[2, 4, 4] == 10  # cell at the right border, crop padded
 
@@ -113,11 +113,11 @@ def test_rtdc_two_classes(tmp_path):
 
 def test_rtdc_bad_files(tmp_path):
     (tmp_path / "junk.rtdc").write_bytes(b"junk")
-    with pytest.raises(DataError, match="junk.rtdc: not a readable HDF5"):
+    with pytest.raises(DataError, match="junk.rtdc: not a readable RT-DC recording"):
         read_rtdc(tmp_path / "junk.rtdc")
     with h5py.File(tmp_path / "noimg.rtdc", "w") as h5:
         h5["events/deform"] = np.zeros(3)
-    with pytest.raises(DataError, match="noimg.rtdc: no 'events/image'"):
+    with pytest.raises(DataError, match="noimg.rtdc: no event images"):
         read_rtdc(tmp_path / "noimg.rtdc")
     with h5py.File(tmp_path / "nopix.rtdc", "w") as h5:
         h5["events/image"] = np.zeros((2, 8, 8), np.uint8)

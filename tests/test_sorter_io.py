@@ -1,5 +1,6 @@
 """Sort gate, frame sources (.rtdc, images, arrays), events CSV and ``cellsort sort``."""
 import csv
+import json
 
 import h5py
 import numpy as np
@@ -33,7 +34,7 @@ def test_ties_share_a_threshold():
 
 def test_frame_sources(tmp_path):
     frames = np.random.default_rng(0).integers(0, 256, (3, 20, 30), dtype=np.uint8)
-    with h5py.File(tmp_path / "rec.rtdc", "w") as h5:
+    with h5py.File(tmp_path / "rec.rtdc", "w") as h5:  # a bare file: images only
         h5["events/image"] = frames
     assert np.array_equal(np.stack(list(open_source(tmp_path / "rec.rtdc"))), frames)
     np.save(tmp_path / "rec.npy", frames)
@@ -65,16 +66,26 @@ def test_sort_command_synthetic(tmp_path, capsys):
     assert "cells/s" in text and "detection precision" in text and "p99" in text
     rows = list(csv.DictReader((tmp_path / "run/events.csv").open()))
     assert rows and all(r["class_name"] in ("B", "T4") for r in rows)
-    assert all((float(r["margin"]) > 0.5) == (r["sort"] == "True") for r in rows)
+    assert all((float(r["margin"]) > 0.5) == (r["sort"] == "true") for r in rows)
+    assert (tmp_path / "run/events.parquet").is_file()
 
 
-def test_sort_command_on_rtdc_recording(tmp_path):
-    from cellsort.sorter.video import synthetic_flow
+def test_sort_command_on_rtdc_recording_event_and_video_modes(tmp_path):
+    from cellsort.data.rtdc_synth import write_synthetic_recording
 
-    frames = np.stack([f for f, _ in synthetic_flow(80, seed=5)])
-    with h5py.File(tmp_path / "rec.rtdc", "w") as h5:
-        h5["events/image"] = frames
+    labels = write_synthetic_recording(tmp_path / "rec.rtdc", 200, seed=5)
     art = _artifact(tmp_path)
     assert main(["sort", "--source", str(tmp_path / "rec.rtdc"), "--model", str(art),
                  "--out", str(tmp_path / "run")]) == 0
-    assert (tmp_path / "run/summary.json").is_file()
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    assert summary["mode"] == "events" and summary["cells"] == len(labels)  # every event, once
+    rows = list(csv.DictReader((tmp_path / "run/events.csv").open()))
+    assert sorted(int(r["track"]) for r in rows) == list(range(len(labels)))
+    assert main(["sort", "--source", str(tmp_path / "rec.rtdc"), "--model", str(art), "--mode", "video",
+                 "--min-area", "30", "--max-area", "5000", "--out", str(tmp_path / "video")]) == 0
+    video = json.loads((tmp_path / "video/summary.json").read_text())
+    assert video["mode"] == "video" and video["config"]["detect"]["max_area"] == 5000
+    assert main(["sort", "--source", str(tmp_path / "rec.rtdc"), "--model", str(art),
+                 "--min-area", "500", "--max-area", "100", "--out", str(tmp_path / "bad")]) == 2
+    assert main(["sort", "--source", "synthetic", "--model", str(art), "--mode", "events",
+                 "--out", str(tmp_path / "bad")]) == 2

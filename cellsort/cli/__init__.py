@@ -9,6 +9,7 @@ from rich.console import Console
 from cellsort.cli import data as data_cli
 from cellsort.cli import demo as demo_cli
 from cellsort.cli import hls as hls_cli
+from cellsort.cli import score as score_cli
 from cellsort.cli import sort as sort_cli
 from cellsort.cli import student as student_cli
 from cellsort.cli import train as train_cli
@@ -24,6 +25,7 @@ app.command("demo")(demo_cli.demo)
 app.command("train-teacher")(train_cli.train_teacher_cmd)
 app.command("distill")(train_cli.distill_cmd)
 app.command("sort")(sort_cli.sort_cmd)
+app.command("score")(score_cli.score_cmd)
 
 #: Errors shown as one clear line (they already name the file and the problem).
 USER_ERRORS = (DataError, ConfigError, FileNotFoundError)

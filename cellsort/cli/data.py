@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cellsort.config import load_config
-from cellsort.data.load import open_dataset
+from cellsort.data.dataset import DataError, parse_task
+from cellsort.data.jurkat import JURKAT_TASKS
+from cellsort.data.load import open_dataset, read_pool
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
 
@@ -34,16 +36,30 @@ def synth(out: Path = typer.Option(..., help="Folder to write the four IDX files
                   f"{info['split']['test']}; classes {info['counts']})")
 
 
+def _pool(path: Path, task: str | None):
+    """Every image of a dataset, with ``task``'s classes (no split needed)."""
+    pool, _ = read_pool(path, task)
+    return pool.relabel(parse_task(task)) if task and task not in JURKAT_TASKS else pool
+
+
 def describe(path: Path, task: str | None) -> dict:
-    """Summary of a dataset: source, counts per split and class, shape, pixel mean/std."""
-    data = open_dataset(path, task)
-    parts = {"train": data.train, "val": data.val, "test": data.test}
-    stats = data.train.stats()
-    return {"source": str(path), "image_shape": list(data.train.image_shape),
-            "class_names": list(data.train.class_names),
-            "counts": {k: v.counts() for k, v in parts.items()},
-            "train_mean": stats["mean"], "train_std": stats["std"],
-            "split": dict(data.record)}
+    """Summary of a dataset: source, counts per class (and per split where the dataset is
+    large enough to split), shape, pixel mean/std of all images."""
+    pool = _pool(path, task)
+    stats = pool.stats()
+    info = {"source": str(path), "image_shape": list(pool.image_shape),
+            "class_names": list(pool.class_names), "counts": {"all": pool.counts()},
+            "mean": stats["mean"], "std": stats["std"], "split": None}
+    try:
+        data = open_dataset(path, task)
+    except DataError as exc:
+        info["split_note"] = str(exc)
+        return info
+    info.update(class_names=list(data.train.class_names), split=dict(data.record))
+    info["counts"].update({k: getattr(data, k).counts() for k in ("train", "val", "test")})
+    info["counts"]["all"] = {n: sum(info["counts"][p][n] for p in ("train", "val", "test"))
+                             for n in info["class_names"]}
+    return info
 
 
 @app.command()
@@ -53,13 +69,16 @@ def info(path: Path = typer.Argument(..., help=PATH_HELP),
     d = describe(path, task)
     table = Table(title=f"{d['source']}  ({d['image_shape'][0]}x{d['image_shape'][1]} px)")
     table.add_column("class")
-    for part in ("train", "val", "test"):
+    parts = [p for p in ("all", "train", "val", "test") if p in d["counts"]]
+    for part in parts:
         table.add_column(part, justify="right")
     for name in d["class_names"]:
-        table.add_row(name, *(str(d["counts"][p][name]) for p in ("train", "val", "test")))
+        table.add_row(name, *(str(d["counts"][p].get(name, 0)) for p in parts))
     console.print(table)
-    console.print(f"pixel mean {d['train_mean']:.4f}, std {d['train_std']:.4f} (train, scaled "
-                  f"to [0, 1]); split: {d['split'].get('method')}, seed {d['split'].get('seed')}")
+    split = (f"split: {d['split'].get('method')}, seed {d['split'].get('seed')}" if d["split"]
+             else f"not split: {d['split_note']}")
+    console.print(f"pixel mean {d['mean']:.4f}, std {d['std']:.4f} (all images, scaled to "
+                  f"[0, 1]); {split}", highlight=False)
 
 
 @app.command()
@@ -68,6 +87,5 @@ def show(path: Path = typer.Argument(..., help=PATH_HELP),
          per_class: int = typer.Option(10, min=1, help="Crops per class."),
          task: Optional[str] = typer.Option(None, help="Classes to show (see info).")):
     """Write a PNG montage with one row of example crops per class."""
-    data = open_dataset(path, task)
-    save_montage(data.train, out, per_class)
+    save_montage(_pool(path, task), out, per_class)
     console.print(f"wrote {out}")

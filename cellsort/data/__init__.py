@@ -7,7 +7,7 @@ from cellsort.data.jurkat import JURKAT_TASKS, read_jurkat
 from cellsort.data.load import open_dataset, read_pool
 from cellsort.data.montage import save_montage
 from cellsort.data.preprocess import PAPER_MEAN, PAPER_STD, Preprocessing
-from cellsort.data.rtdc import read_rtdc, read_rtdc_events
+from cellsort.data.rtdc import Recording, open_recording, read_rtdc
 from cellsort.data.splits import SplitData, SplitSpec, make_splits
 from cellsort.data.synth import CellProfile, SynthConfig, synthesize, write_synthetic
 
@@ -15,6 +15,6 @@ __all__ = [
     "DataError", "Dataset", "concat", "parse_task", "read_image_folder", "LYMPHO_CLASSES",
     "read_idx", "read_lymphomnist", "write_idx", "write_lymphomnist", "JURKAT_TASKS",
     "read_jurkat", "open_dataset", "read_pool", "save_montage", "PAPER_MEAN", "PAPER_STD",
-    "Preprocessing", "read_rtdc", "read_rtdc_events", "SplitData", "SplitSpec", "make_splits",
+    "Preprocessing", "read_rtdc", "Recording", "open_recording", "SplitData", "SplitSpec", "make_splits",
     "CellProfile", "SynthConfig", "synthesize", "write_synthetic",
 ]

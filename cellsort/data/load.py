@@ -9,7 +9,7 @@ from cellsort.data.dataset import DataError, Dataset, concat, parse_task
 from cellsort.data.folders import read_image_folder
 from cellsort.data.idx import find_lymphomnist_files, read_lymphomnist
 from cellsort.data.jurkat import JURKAT_TASKS, read_jurkat
-from cellsort.data.rtdc import read_rtdc
+from cellsort.data.rtdc import RTDC_SUFFIXES, read_rtdc
 from cellsort.data.splits import SplitData, SplitSpec, apply_splits, make_splits, read_splits
 
 
@@ -45,10 +45,10 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
         return read_image_folder(path, size), None
     if path.suffix == ".npz":
         return read_jurkat(path, task if task in JURKAT_TASKS else "g1-vs-g2"), None
-    if path.suffix == ".rtdc":
+    if path.suffix.lower() in RTDC_SUFFIXES:
         return read_rtdc(path, size or (64, 64)), None
     raise DataError(f"{path}: unknown dataset format (expected a LymphoMNIST folder, a folder "
-                    f"of class sub-folders, a .npz (Jurkat) or an .rtdc file)")
+                    f"of class sub-folders, a .npz (Jurkat) or an RT-DC .rtdc/.tdms recording)")
 
 
 def open_dataset(path: str | Path, task: str | None = None, split: SplitSpec = SplitSpec(),

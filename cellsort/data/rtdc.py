@@ -1,89 +1,207 @@
-"""RT-DC (real-time deformability cytometry) ``.rtdc`` HDF5 files, read with h5py."""
+"""RT-DC recordings, read through dclab: every ``.rtdc`` HDF5 variant and ``.tdms`` with images.
+
+dclab is the field's own reader: it opens compressed (Zstandard, via hdf5plugin), exported,
+basin-linked and legacy tdms recordings alike and reads images lazily, so a recording of any
+length is processed in batches. An RT-DC event is one detected cell: its image, optional
+mask, position ``pos_x``/``pos_y`` in µm (divided by ``imaging:pixel size`` to get pixels)
+and, in newer files, the background ``image_bg`` the instrument subtracted.
+"""
 from __future__ import annotations
 
+import contextlib
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
-import h5py
 import numpy as np
 
 from cellsort.data.dataset import DataError, Dataset
 from cellsort.data.intensity import crop_or_pad
 
-
-def _open(path: Path) -> h5py.File:
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5/.rtdc file ({exc})") from exc
+#: File endings dclab reads that can hold event images.
+RTDC_SUFFIXES = (".rtdc", ".tdms")
 
 
-def read_rtdc_events(path: str | Path) -> dict:
-    """Read the event images and positions of an ``.rtdc`` file.
+@dataclass
+class Recording:
+    """An open RT-DC recording (use :func:`open_recording` as a context manager).
 
-    Returns
-    -------
-    dict
-        ``image`` (N, H, W) uint8; ``mask`` (N, H, W) bool or None; ``pos_px`` (N, 2) of
-        (row, column) cell centres in pixels, or None when the file has no positions;
-        ``pixel_size`` in µm per pixel.
+    Attributes
+    ----------
+    path : Path
+    n_events : int
+    frame_shape : (int, int)
+        Height and width of the event images.
+    pixel_size : float or None
+        µm per pixel.
+    centres : ndarray (N, 2) or None
+        Cell centre (row, column) in pixels from ``pos_y``/``pos_x``; None without positions
+        (then :meth:`centre` uses the mask centroid or the image centre).
+    has_background : bool
+        Whether the recording stores ``image_bg``.
+    """
+
+    path: Path
+    dataset: object
+    n_events: int
+    frame_shape: tuple[int, int]
+    pixel_size: float | None
+    centres: np.ndarray | None
+    has_background: bool
+
+    @property
+    def has_mask(self) -> bool:
+        return "mask" in self.dataset
+
+    def images(self, start: int, stop: int) -> np.ndarray:
+        """Event images ``start:stop`` as uint8 (n, H, W)."""
+        return _uint8(self.path, np.asarray(self.dataset["image"][start:stop]))
+
+    def background(self, index: int) -> np.ndarray:
+        """The background image of event ``index`` (``image_bg``)."""
+        if not self.has_background:
+            raise DataError(f"{self.path}: the recording has no background images (image_bg)")
+        return _uint8(self.path, np.asarray(self.dataset["image_bg"][index]))
+
+    @property
+    def centre_method(self) -> str:
+        """How :meth:`centre` finds cells in this recording."""
+        if self.centres is not None:
+            return "pos_x/pos_y"
+        if self.has_mask:
+            return "mask centroid"
+        return "object nearest the image centre against image_bg" if self.has_background else "image centre"
+
+    def centre(self, index: int, image: np.ndarray | None = None) -> tuple[float, float]:
+        """Cell centre of event ``index``: its position, else its mask centroid, else the largest
+        object found against its ``image_bg`` (:func:`cellsort.sorter.detect.detect`), else the
+        image centre.
+
+        Without positions and masks the cell is the object found against ``image_bg``
+        (:func:`cellsort.sorter.detect.detect`) nearest the image centre: an instrument stores
+        an event when its cell is in the middle of the region of interest."""
+        if self.centres is not None:
+            return float(self.centres[index, 0]), float(self.centres[index, 1])
+        if self.has_mask:
+            rows, cols = np.nonzero(np.asarray(self.dataset["mask"][index]))
+            if len(rows):
+                return float(rows.mean()), float(cols.mean())
+        if self.has_background:
+            from cellsort.sorter.detect import detect
+
+            image = self.images(index, index + 1)[0] if image is None else image
+            found = detect(image, self.background(index))
+            h, w = self.frame_shape
+            if found:
+                best = min(found, key=lambda d: np.hypot(d.row - (h - 1) / 2, d.col - (w - 1) / 2))
+                return best.row, best.col
+        h, w = self.frame_shape
+        return (h - 1) / 2, (w - 1) / 2
+
+    def crop_batch(self, start: int, stop: int, size: tuple[int, int]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``size`` windows around the cells of events ``start:stop`` and their centres (n, 2)."""
+        images = self.images(start, stop)
+        centres = np.array([self.centre(start + i, im) for i, im in enumerate(images)], np.float64)
+        return np.stack([crop_or_pad(im, size, c) for im, c in zip(images, centres)]), centres
+
+    def crops(self, size: tuple[int, int], batch: int = 1024
+              ) -> Iterator[tuple[int, np.ndarray]]:
+        """``size`` windows around every event's cell, in batches: (first index, crops)."""
+        for start in range(0, self.n_events, batch):
+            yield start, self.crop_batch(start, min(start + batch, self.n_events), size)[0]
+
+
+def _uint8(path: Path, images: np.ndarray) -> np.ndarray:
+    if images.dtype == np.uint8:
+        return images
+    if images.dtype.kind in "iu" and images.size and (images.min() < 0 or images.max() > 255):
+        raise DataError(f"{path}: event images hold values outside 0-255 ({images.dtype}); "
+                        f"RT-DC images are 8-bit")
+    if images.dtype.kind not in "iu":
+        raise DataError(f"{path}: event images have dtype {images.dtype}, expected 8-bit integers")
+    return images.astype(np.uint8)
+
+
+def _centres(path: Path, ds, n: int, shape: tuple[int, int]) -> tuple[np.ndarray | None, float | None]:
+    """Positions in pixels, checked to be finite and inside the frame."""
+    raw = ds.config["imaging"].get("pixel size")
+    pixel_size = float(raw) if isinstance(raw, (int, float, np.number)) else None
+    if not ("pos_x" in ds and "pos_y" in ds):
+        return None, pixel_size
+    if pixel_size is None or not np.isfinite(pixel_size) or pixel_size <= 0:
+        raise DataError(f"{path}: has pos_x/pos_y but no valid 'imaging:pixel size' ({raw!r})")
+    x = np.asarray(ds["pos_x"], np.float64) / pixel_size
+    y = np.asarray(ds["pos_y"], np.float64) / pixel_size
+    if len(x) != n or len(y) != n:
+        raise DataError(f"{path}: {n} events but {len(x)} pos_x / {len(y)} pos_y values")
+    bad = ~(np.isfinite(x) & np.isfinite(y) & (x >= -0.5) & (x <= shape[1] - 0.5)
+            & (y >= -0.5) & (y <= shape[0] - 0.5))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{path}: {int(bad.sum())} event position(s) are not finite or lie outside "
+                        f"the {shape[0]}x{shape[1]} image (first: event {first}, pos_x "
+                        f"{ds['pos_x'][first]!r} µm, pos_y {ds['pos_y'][first]!r} µm, pixel size "
+                        f"{pixel_size} µm)")
+    return np.stack([y, x], axis=1), pixel_size
+
+
+@contextlib.contextmanager
+def open_recording(path: str | Path) -> Iterator[Recording]:
+    """Open an RT-DC recording with dclab and check what cellsort needs from it.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, no events, no images, images that are not 8-bit 2-D, positions that
+        are not finite or lie outside the image.
     """
     path = Path(path)
-    with _open(path) as h5:
-        if "events/image" not in h5:
-            raise DataError(f"{path}: no 'events/image' dataset (not an RT-DC image recording)")
-        image = h5["events/image"][...]
-        if image.ndim != 3 or image.dtype != np.uint8:
-            raise DataError(f"{path}: events/image must be uint8 (N, H, W), "
-                            f"got {image.dtype} {image.shape}")
-        mask = h5["events/mask"][...].astype(bool) if "events/mask" in h5 else None
-        if mask is not None and mask.shape != image.shape:
-            raise DataError(f"{path}: events/mask shape {mask.shape} differs from events/image "
-                            f"{image.shape}")
-        pixel_size = h5.attrs.get("imaging:pixel size")
-        pos = None
-        if "events/pos_x" in h5 and "events/pos_y" in h5:
-            if pixel_size is None or float(pixel_size) <= 0:
-                raise DataError(f"{path}: has pos_x/pos_y but no valid 'imaging:pixel size' attribute")
-            x = h5["events/pos_x"][...] / float(pixel_size)
-            y = h5["events/pos_y"][...] / float(pixel_size)
-            if len(x) != len(image) or len(y) != len(image):
-                raise DataError(f"{path}: {len(image)} images but {len(x)} pos_x / {len(y)} pos_y")
-            pos = np.stack([y, x], axis=1)
-    return {"image": image, "mask": mask, "pos_px": pos,
-            "pixel_size": float(pixel_size) if pixel_size is not None else None}
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.suffix.lower() not in RTDC_SUFFIXES:
+        raise DataError(f"{path}: not an RT-DC recording (expected {' or '.join(RTDC_SUFFIXES)})")
+    import dclab
 
-
-def _centre(event_mask: np.ndarray | None, pos: np.ndarray | None, shape) -> tuple[float, float]:
-    if pos is not None:
-        return float(pos[0]), float(pos[1])
-    if event_mask is not None and event_mask.any():
-        rows, cols = np.nonzero(event_mask)
-        return float(rows.mean()), float(cols.mean())
-    return (shape[0] - 1) / 2, (shape[1] - 1) / 2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = dclab.new_dataset(path)
+    except Exception as exc:  # dclab raises many types for unreadable files
+        raise DataError(f"{path}: not a readable RT-DC recording ({type(exc).__name__}: {exc})") from exc
+    with contextlib.closing(ds) if hasattr(ds, "close") else contextlib.nullcontext(ds):
+        n = len(ds)
+        if n == 0:
+            raise DataError(f"{path}: the recording has no events")
+        if "image" not in ds:
+            raise DataError(f"{path}: no event images (feature 'image'); cellsort classifies "
+                            f"bright-field images")
+        first = _uint8(path, np.asarray(ds["image"][0]))
+        if first.ndim != 2 or min(first.shape) < 1:
+            raise DataError(f"{path}: event images must be 2-D grayscale, got shape {first.shape}")
+        centres, pixel_size = _centres(path, ds, n, first.shape)
+        yield Recording(path, ds, n, first.shape, pixel_size, centres, "image_bg" in ds)
 
 
 def read_rtdc(paths: dict[str, str | Path] | str | Path, size: tuple[int, int] = (64, 64)) -> Dataset:
-    """Crop a ``size`` window around every cell of one or more ``.rtdc`` files.
+    """Crop a ``size`` window around every cell of one or more RT-DC recordings.
 
     Parameters
     ----------
     paths : path or dict of class name to path
-        One file (a single class named after the file) or one file per class.
+        One recording (a single class named after the file) or one recording per class.
     size : (int, int)
-        Crop size; the centre is the event's position (``pos_x``/``pos_y`` in µm divided by
-        the pixel size), else the mask centroid, else the image centre.
+        Crop size; the centre is the event's position, else the mask centroid, else the
+        image centre (see :meth:`Recording.centre`).
     """
     if not isinstance(paths, dict):
         paths = {Path(paths).stem: paths}
     crops, labels = [], []
-    for label, (name, path) in enumerate(paths.items()):
-        ev = read_rtdc_events(path)
-        if len(ev["image"]) == 0:
-            raise DataError(f"{path}: no events")
-        for i, frame in enumerate(ev["image"]):
-            mask = None if ev["mask"] is None else ev["mask"][i]
-            pos = None if ev["pos_px"] is None else ev["pos_px"][i]
-            crops.append(crop_or_pad(frame, size, _centre(mask, pos, frame.shape)))
-            labels.append(label)
-    return Dataset(np.stack(crops), np.asarray(labels), tuple(paths),
+    for label, path in enumerate(paths.values()):
+        with open_recording(path) as rec:
+            for _, batch in rec.crops(size):
+                crops.append(batch)
+                labels.append(np.full(len(batch), label))
+    return Dataset(np.concatenate(crops), np.concatenate(labels), tuple(paths),
                    ", ".join(str(p) for p in paths.values()))

@@ -75,6 +75,15 @@ def make_splits(labels: np.ndarray, spec: SplitSpec = SplitSpec(),
         ``labels_sha256``.
     """
     labels = np.asarray(labels)
+    try:
+        return _split(labels, spec, is_test)
+    except ValueError as exc:  # scikit-learn: a part would be empty
+        raise DataError(f"{len(labels)} images are too few for a train/val/test split with "
+                        f"val_fraction={spec.val_fraction}, test_fraction={spec.test_fraction} "
+                        f"({exc})") from exc
+
+
+def _split(labels: np.ndarray, spec: SplitSpec, is_test: np.ndarray | None) -> dict:
     idx = np.arange(len(labels))
     if is_test is not None:
         train = idx[~is_test]

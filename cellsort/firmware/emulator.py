@@ -1,15 +1,16 @@
-"""A bit-exact software model of the hls4ml firmware, in integer numpy.
+"""A bit-exact software model of the hls4ml firmware: integer codes, compiled kernels.
 
 Every tensor is held as integer codes of its fixed-point format; convolutions and the dense
-layer accumulate exactly (in float64 BLAS, which is exact for these integers: every sum stays
-below 2**53; the firmware's accumulators are wide enough to be exact too),
-quantized ReLUs round half to even and saturate, max-pooling compares codes. The result
+layer accumulate exactly (the firmware's accumulators are wide enough to be exact too, and
+here a static bound proves that no sum leaves the exact integer range of the float type
+used), quantized ReLUs round half to even and saturate, max-pooling compares codes. The result
 equals the C simulation of the generated HLS code bit for bit (checked in
 ``firmware_tests``) and runs orders of magnitude faster, so it scores whole datasets and is
 the software sorting path for labs without an FPGA.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +19,96 @@ from cellsort.data.preprocess import Preprocessing
 from cellsort.firmware.fixed import Fixed, input_format, pixel_codes, quantizer_format
 
 
-def _requantize(acc: np.ndarray, acc_frac: int, fmt: Fixed) -> np.ndarray:
-    """Codes with ``acc_frac`` fractional bits → ``fmt`` codes, round half to even, saturate."""
-    shift = acc_frac - fmt.frac
-    if shift > 0:
-        q, r = np.divmod(acc, 1 << shift)
-        half = 1 << (shift - 1)
-        q = q + ((r > half) | ((r == half) & (q % 2 == 1)))
-    else:
-        q = acc << (-shift)
+#: Largest integer magnitudes that float32 and float64 hold exactly.
+EXACT = {np.float32: 2.0 ** 24, np.float64: 2.0 ** 53}
+
+
+def _float_type(bound: float, layer: str) -> type:
+    """float32 when every sum provably stays exact in it, else float64; else refuse."""
+    for dtype, limit in EXACT.items():
+        if bound < limit:
+            return dtype
+    raise OverflowError(f"{layer}: accumulator bound {bound:.3g} exceeds the exact range of float64")
+
+
+def _requantize(acc: np.ndarray, scale: float, fmt: Fixed) -> np.ndarray:
+    """Accumulator codes → ``fmt`` codes: multiply by the power of two ``scale``, round half to
+    even (``np.rint``), saturate. Exact for integer codes in the exact range of the dtype."""
     lo, hi = fmt.int_range
-    return np.clip(q, lo, hi)
+    acc = acc if acc.dtype.kind == "f" else acc.astype(np.float64)
+    return np.clip(np.rint(acc * acc.dtype.type(scale)), lo, hi)
+
+
+@dataclass(frozen=True)
+class _Gemm:
+    """A layer's matrix product ``codes (M, K) @ w (K, F) + bias``, exact by construction.
+
+    With ``int8`` the product runs as an int8 x int8 → int32 GEMM (``torch._int_mm``): the
+    input codes, shifted by ``offset`` into [-128, 127], and the weight codes fit int8, and
+    the bound proves the int32 sums cannot overflow; ``offset * sum(w)`` is added back.
+    Otherwise it runs in float32 or float64 BLAS, where the bound proves the sums exact.
+    """
+
+    w: np.ndarray
+    bias: np.ndarray
+    int8: bool
+    offset: int
+    dtype: type
+
+    @classmethod
+    def build(cls, w: np.ndarray, bias: np.ndarray, in_range: tuple[int, int], bound: float,
+              layer: str) -> "_Gemm":
+        lo, hi = in_range
+        offset = 128 if lo >= 0 else 0
+        fits = (-128 <= lo - offset and hi - offset <= 127 and w.max(initial=0) <= 127
+                and -128 <= w.min(initial=0) and bound + 128 * np.abs(w).sum(axis=0).max() < 2 ** 31)
+        if fits and _int_mm() is not None:
+            k, f = w.shape
+            wp = np.zeros((-(-k // 8) * 8, -(-f // 8) * 8), np.int8)
+            wp[:k, :f] = w
+            corr = offset * w.sum(axis=0)
+            return cls(wp, (bias + corr).astype(np.int64), True, offset, np.int8)
+        dtype = _float_type(bound, layer)
+        return cls(w.astype(dtype), bias.astype(dtype), False, 0, dtype)
+
+    def prepare(self, codes: np.ndarray) -> np.ndarray:
+        """Input codes in the operand type (int8 shifted by ``offset``, or the float type)."""
+        if self.int8:
+            return (codes - self.offset).astype(np.int8)
+        return codes.astype(self.dtype, copy=False)
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        """Prepared operand (M, K) → accumulators (M, F), exact."""
+        if not self.int8:
+            return a @ self.w + self.bias
+        import torch
+
+        m, k = a.shape
+        if k != self.w.shape[0]:
+            a = np.pad(a, ((0, 0), (0, self.w.shape[0] - k)))
+        out = _int_mm()(torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(self.w)).numpy()
+        return out[:, :len(self.bias)] + self.bias
+
+
+def _int_mm():
+    """``torch._int_mm`` on CPU, or None where this torch lacks it."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return None
+    return getattr(torch, "_int_mm", None)
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One step of the compiled plan (see :meth:`Emulator.from_model`)."""
+
+    kind: str                      # "conv", "dense", "act", "pool"
+    gemm: _Gemm | None = None
+    kernel: tuple[int, int] = (1, 1)
+    scale: float = 1.0
+    fmt: Fixed | None = None       # requantization after the op (None: keep accumulators)
+    pool: bool = False             # conv only: the 2x2 max-pool that follows, fused
 
 
 class Emulator:
@@ -36,34 +116,73 @@ class Emulator:
 
     Build with :meth:`from_model` or :meth:`from_artifact`; call :meth:`logits` on uint8
     crops already fitted to the input size.
+
+    Method: every tensor is integer codes of its fixed-point format. A convolution is an
+    im2col matrix product (:class:`_Gemm`: int8 GEMM where the codes fit, float32/float64 BLAS
+    where a static bound proves the sums exact), over only the positions its max-pool keeps;
+    the pool is taken on the accumulators before requantization (rounding and saturation are
+    non-decreasing, so ``max(q(a), q(b)) == q(max(a, b))``). Requantization rounds half to
+    even and saturates, as ``AP_RND_CONV, AP_SAT``.
     """
 
-    def __init__(self, layers: list[tuple], table: np.ndarray, in_frac: int, class_names=()):
-        self._layers, self._table, self._in_frac = layers, table, in_frac
+    def __init__(self, ops: list[_Op], table: np.ndarray, out_frac: int, class_names=()):
+        self._ops, self._table, self._out_frac = ops, table, out_frac
         self.class_names = tuple(class_names)
 
     @classmethod
     def from_model(cls, model, prep: Preprocessing, class_names=()) -> "Emulator":
-        """Read weights and formats from a QKeras student."""
-        layers = []
-        for layer in model.layers:
-            kind = type(layer).__name__
+        """Read weights and formats from a QKeras student and compile the plan."""
+        table = pixel_codes(model, prep)
+        frac = input_format(model).frac
+        in_range = (int(table.min()), int(table.max()))
+        ops = []
+        layers = [layer for layer in model.layers
+                  if not (type(layer).__name__ == "QActivation" and layer.name == "pixels_q")]
+        i = 0
+        while i < len(layers):
+            layer, kind = layers[i], type(layers[i]).__name__
+            i += 1
             if kind in ("QConv2D", "QDense"):
                 w_fmt = quantizer_format(layer.kernel_quantizer_internal)
                 b_fmt = quantizer_format(layer.bias_quantizer_internal)
                 kernel, bias = layer.get_weights()
-                w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy()).astype(np.float64)
+                w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy())
                 b = b_fmt.codes(layer.bias_quantizer_internal(bias).numpy())
-                layers.append(("conv" if kind == "QConv2D" else "dense", w, w_fmt.frac, b, b_fmt.frac))
-            elif kind == "QActivation" and layer.name != "pixels_q":
-                layers.append(("act", quantizer_format(layer.quantizer)))
+                shift = frac + w_fmt.frac - b_fmt.frac
+                if shift < 0:
+                    raise ValueError(f"{layer.name}: bias format is finer than the products; "
+                                     f"it cannot be added exactly")
+                frac += w_fmt.frac
+                ksize = tuple(w.shape[:2]) if kind == "QConv2D" else (1, 1)
+                w = w.reshape(-1, w.shape[-1])  # HWIO rows in im2col order (dy, dx, channel)
+                b_acc = b << shift
+                bound = float((max(map(abs, in_range)) * np.abs(w).sum(axis=0) + np.abs(b_acc)).max())
+                gemm = _Gemm.build(w, b_acc, in_range, bound, layer.name)
+                fmt, pool = None, False
+                if i < len(layers) and type(layers[i]).__name__ == "QActivation":
+                    fmt = quantizer_format(layers[i].quantizer)
+                    i += 1
+                if (kind == "QConv2D" and i < len(layers)
+                        and type(layers[i]).__name__ == "MaxPooling2D" and _is_pool2(layers[i])):
+                    pool = True
+                    i += 1
+                scale = 2.0 ** -(frac - fmt.frac) if fmt else 1.0
+                if fmt:
+                    frac, in_range = fmt.frac, fmt.int_range
+                else:
+                    in_range = (-int(bound), int(bound))
+                ops.append(_Op("conv" if kind == "QConv2D" else "dense", gemm, ksize, scale, fmt, pool))
+            elif kind == "QActivation":
+                fmt = quantizer_format(layer.quantizer)
+                ops.append(_Op("act", scale=2.0 ** -(frac - fmt.frac), fmt=fmt))
+                frac, in_range = fmt.frac, fmt.int_range
             elif kind == "MaxPooling2D":
-                if layer.pool_size != (2, 2) or layer.strides != (2, 2):
+                if not _is_pool2(layer):
                     raise ValueError(f"{layer.name}: only 2x2 max-pooling with stride 2 is emulated")
-                layers.append(("pool",))
+                ops.append(_Op("pool"))
             elif kind in ("Conv2D", "Dense", "Activation"):
                 raise ValueError(f"{layer.name}: unquantized {kind} cannot run bit-exactly")
-        return cls(layers, pixel_codes(model, prep), input_format(model).frac, class_names)
+        return cls(ops, table, frac, class_names)
 
     @classmethod
     def from_artifact(cls, folder: str | Path) -> "Emulator":
@@ -73,25 +192,29 @@ class Emulator:
         art = load_student(folder)
         return cls.from_model(art.model, art.preprocessing, art.class_names)
 
-    def logits(self, images: np.ndarray) -> np.ndarray:
-        """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size."""
+    def logits(self, images: np.ndarray, chunk: int = 16) -> np.ndarray:
+        """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size.
+
+        Crops go through in chunks of ``chunk``, which keeps the intermediate arrays in cache.
+        """
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 3:
             raise TypeError(f"expected uint8 crops (N, h, w), got {images.dtype} {images.shape}")
-        x, frac = self._table[images][..., None], self._in_frac
-        for spec in self._layers:
-            if spec[0] == "conv":
-                _, w, wf, b, bf = spec
-                x, frac = _exact(_conv_valid(x, w)) + (b << (frac + wf - bf)), frac + wf
-            elif spec[0] == "dense":
-                _, w, wf, b, bf = spec
-                x, frac = _exact(x.reshape(len(x), -1).astype(np.float64) @ w) + (b << (frac + wf - bf)), frac + wf
-            elif spec[0] == "act":
-                x, frac = _requantize(x, frac, spec[1]), spec[1].frac
+        if len(images) > chunk:
+            return np.concatenate([self.logits(images[i:i + chunk], chunk)
+                                   for i in range(0, len(images), chunk)])
+        x = self._table[images][..., None]
+        for op in self._ops:
+            if op.kind == "conv":
+                x = _conv(x, op)
+            elif op.kind == "dense":
+                x = op.gemm(op.gemm.prepare(x.reshape(len(x), -1)))
+                x = _requantize(x, op.scale, op.fmt) if op.fmt else x
+            elif op.kind == "act":
+                x = _requantize(x, op.scale, op.fmt)
             else:
-                n, h, wd, c = x.shape
-                x = x[:, : h // 2 * 2, : wd // 2 * 2].reshape(n, h // 2, 2, wd // 2, 2, c).max(axis=(2, 4))
-        return x.astype(np.float64) / 2.0 ** frac
+                x = _pool(x)
+        return x.astype(np.float64) / 2.0 ** self._out_frac
 
     def margin(self, images: np.ndarray) -> np.ndarray:
         """Logit margin ``z1 - z0`` (the sort decision variable)."""
@@ -99,17 +222,32 @@ class Emulator:
         return z[:, 1] - z[:, 0]
 
 
-def _exact(acc: np.ndarray) -> np.ndarray:
-    """Integer-valued float64 sums back to int64, checking they stayed exact."""
-    if np.abs(acc).max(initial=0) >= 2.0 ** 53:
-        raise OverflowError("accumulator exceeds the exact range of float64")
-    return acc.astype(np.int64)
+def _is_pool2(layer) -> bool:
+    return tuple(layer.pool_size) == (2, 2) and tuple(layer.strides) == (2, 2)
 
 
-def _conv_valid(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """'Valid' convolution (cross-correlation, as Keras) of integer NHWC by HWIO, in float64."""
-    kh, kw = w.shape[:2]
-    n, h, wd, c = x.shape
-    oh, ow = h - kh + 1, wd - kw + 1
-    patches = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), (kh, kw), axis=(1, 2))
-    return patches.reshape(n, oh, ow, c * kh * kw) @ w.transpose(2, 0, 1, 3).reshape(c * kh * kw, -1)
+def _pool(x: np.ndarray) -> np.ndarray:
+    """2x2 max-pool with stride 2 (odd rows/columns dropped, as Keras 'valid')."""
+    n, h, w, c = x.shape
+    y = x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2 * c)
+    rows = np.maximum(y[:, :, 0], y[:, :, 1])
+    return np.maximum(rows[..., :c], rows[..., c:])
+
+
+def _conv(x: np.ndarray, op: _Op) -> np.ndarray:
+    """'Valid' convolution (cross-correlation, as Keras) of NHWC codes, then the fused pool
+    and requantization; only the output positions the pool keeps are computed."""
+    kh, kw = op.kernel
+    n, h, w, c = x.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    if op.pool:
+        oh, ow = oh // 2 * 2, ow // 2 * 2
+    x = op.gemm.prepare(x)
+    patches = np.empty((n, oh, ow, kh * kw * c), x.dtype)
+    for dy in range(kh):
+        for dx in range(kw):
+            k = (dy * kw + dx) * c
+            patches[..., k:k + c] = x[:, dy:dy + oh, dx:dx + ow]
+    acc = op.gemm(patches.reshape(n * oh * ow, -1)).reshape(n, oh, ow, -1)
+    acc = _pool(acc) if op.pool else acc
+    return _requantize(acc, op.scale, op.fmt) if op.fmt else acc

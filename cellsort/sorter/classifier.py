@@ -37,6 +37,7 @@ class CellClassifier:
     def __init__(self, artifact: str | Path | StudentArtifact,
                  backend: Literal["emulator", "qkeras"] = "emulator"):
         self.artifact = artifact if isinstance(artifact, StudentArtifact) else load_student(artifact)
+        self.artifact_path = None if isinstance(artifact, StudentArtifact) else str(artifact)
         self.preprocessing = self.artifact.preprocessing
         self.class_names = self.artifact.class_names
         self.threshold = self.artifact.threshold

@@ -1,15 +1,17 @@
 """Cell detection in a frame: background subtraction, threshold, connected components."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import gaussian
 from skimage.feature import peak_local_max
-from skimage.measure import label, regionprops
-from skimage.morphology import closing, disk, remove_small_objects
+from skimage.measure import regionprops
+from skimage.morphology import disk
 from skimage.segmentation import watershed
+
+from pydantic import Field, model_validator
 
 from cellsort.config import StrictModel
 
@@ -34,13 +36,19 @@ class DetectConfig(StrictModel):
         least this far apart (px).
     """
 
-    k_sigma: float = 4.0
-    smooth: float = 2.0
-    close_radius: int = 4
-    min_area: int = 60
-    max_area: int = 3000
-    min_solidity: float = 0.7
-    min_separation: int = 12
+    k_sigma: float = Field(4.0, gt=0, le=100)
+    smooth: float = Field(2.0, ge=0, le=20)
+    close_radius: int = Field(4, ge=0, le=30)
+    min_area: int = Field(60, ge=1)
+    max_area: int = Field(20000, ge=1)
+    min_solidity: float = Field(0.7, ge=0, le=1)
+    min_separation: int = Field(12, ge=1)
+
+    @model_validator(mode="after")
+    def _area_range(self):
+        if self.max_area < self.min_area:
+            raise ValueError(f"max_area {self.max_area} is below min_area {self.min_area}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -60,23 +68,71 @@ def estimate_background(frames: np.ndarray) -> np.ndarray:
 
 def detect(frame: np.ndarray, background: np.ndarray, cfg: DetectConfig = DetectConfig()
            ) -> list[Detection]:
-    """Find cells in ``frame`` against ``background``."""
-    diff = gaussian(frame.astype(np.float64) - background, cfg.smooth)
-    sigma = 1.4826 * np.median(np.abs(diff - np.median(diff))) + 1e-9
-    mask = closing(np.abs(diff) > cfg.k_sigma * sigma, disk(cfg.close_radius))
-    mask = remove_small_objects(ndi.binary_fill_holes(mask), max_size=cfg.min_area - 1)
+    """Find cells in ``frame`` against ``background``.
+
+    Method: the difference to the background is smoothed (Gaussian, ``smooth`` px) and
+    thresholded at ``k_sigma`` robust noise levels (MAD of a 4x4-subsampled copy). Everything
+    after that works on small windows: connected pieces closer than the closing diameter are
+    grouped, and in each group's window the mask is closed (disk of ``close_radius``), holes
+    are filled, touching cells are split at the saddles of the distance transform (peaks at
+    least ``min_separation`` apart), and objects are kept by area and solidity. This equals
+    the same operations on the whole frame, at a fraction of the cost for a few cells.
+    """
+    diff = frame.astype(np.float32) - background.astype(np.float32)
+    if cfg.smooth:
+        diff = ndi.gaussian_filter(diff, cfg.smooth, truncate=4.0)
+    sample = diff[::4, ::4]
+    sigma = 1.4826 * np.median(np.abs(sample - np.median(sample))) + 1e-6
+    mask = np.abs(diff) > cfg.k_sigma * sigma
+    pieces, _ = ndi.label(mask, structure=np.ones((3, 3)))
     found = []
-    for region in regionprops(_split_touching(mask, cfg.min_separation)):
-        if cfg.min_area <= region.area <= cfg.max_area and region.solidity >= cfg.min_solidity:
-            r, c = region.centroid
-            found.append(Detection(float(r), float(c), int(region.area), tuple(map(int, region.bbox))))
+    pad = 2 * cfg.close_radius + 1
+    for top, left, window in _groups(ndi.find_objects(pieces), mask.shape, pad):
+        region = mask[window]
+        if cfg.close_radius:
+            region = ndi.binary_closing(np.pad(region, pad), _disk(cfg.close_radius))[pad:-pad, pad:-pad]
+        region = ndi.binary_fill_holes(region)
+        if region.sum() < cfg.min_area:
+            continue
+        for obj in regionprops(_split_touching(region, cfg.min_separation)):
+            if cfg.min_area <= obj.area <= cfg.max_area and obj.solidity >= cfg.min_solidity:
+                r, c = obj.centroid
+                b = obj.bbox
+                found.append(Detection(float(r + top), float(c + left), int(obj.area),
+                                       (b[0] + top, b[1] + left, b[2] + top, b[3] + left)))
     return found
+
+
+def _groups(boxes, shape, pad: int):
+    """Windows (top, left, slices) around groups of pieces whose boxes lie within ``pad``."""
+    boxes = [[b[0].start, b[1].start, b[0].stop, b[1].stop] for b in boxes if b is not None]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
+                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    for r0, c0, r1, c1 in boxes:
+        top, left = max(r0 - pad, 0), max(c0 - pad, 0)
+        yield top, left, (slice(top, min(r1 + pad, shape[0])), slice(left, min(c1 + pad, shape[1])))
+
+
+@functools.lru_cache(maxsize=8)
+def _disk(radius: int) -> np.ndarray:
+    return disk(radius).astype(bool)
 
 
 def _split_touching(mask: np.ndarray, min_separation: int) -> np.ndarray:
     """Label ``mask``, splitting touching cells at the saddles of the distance transform."""
     distance = ndi.distance_transform_edt(mask)
-    labels = label(mask)
+    labels, _ = ndi.label(mask)
     peaks = peak_local_max(distance, min_distance=min_separation, labels=labels, exclude_border=False)
     markers = np.zeros_like(labels)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)

@@ -9,12 +9,24 @@ import numpy as np
 from cellsort.data.dataset import DataError
 from cellsort.data.folders import IMAGE_SUFFIXES, read_gray
 from cellsort.data.intensity import to_uint8
-from cellsort.data.rtdc import read_rtdc_events
+from cellsort.data.rtdc import RTDC_SUFFIXES, open_recording
 
 
-def frames_from_rtdc(path: str | Path) -> Iterator[np.ndarray]:
-    """The event images of an ``.rtdc`` file, in order."""
-    yield from read_rtdc_events(path)["image"]
+def frames_from_rtdc(path: str | Path, batch: int = 256) -> Iterator[np.ndarray]:
+    """The event images of an RT-DC recording, in order, read in batches."""
+    with open_recording(path) as rec:
+        for start in range(0, rec.n_events, batch):
+            yield from rec.images(start, min(start + batch, rec.n_events))
+
+
+def rtdc_background(path: str | Path, samples: int = 100) -> np.ndarray | None:
+    """Median of the ``image_bg`` of up to ``samples`` events spread over a recording (None
+    when it stores no background)."""
+    with open_recording(path) as rec:
+        if not rec.has_background:
+            return None
+        picks = np.unique(np.linspace(0, rec.n_events - 1, min(samples, rec.n_events)).astype(int))
+        return np.median(np.stack([rec.background(i) for i in picks]).astype(np.float64), axis=0)
 
 
 def frames_from_images(folder: str | Path) -> Iterator[np.ndarray]:
@@ -32,14 +44,14 @@ def frames_from_array(frames: np.ndarray) -> Iterator[np.ndarray]:
 
 
 def open_source(source: str | Path) -> Iterator[np.ndarray]:
-    """Frames of an ``.rtdc`` file, an ``.npy`` array or a folder of images."""
+    """Frames of an RT-DC recording, an ``.npy`` array or a folder of images."""
     path = Path(source)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return frames_from_images(path)
-    if path.suffix == ".rtdc":
+    if path.suffix.lower() in RTDC_SUFFIXES:
         return frames_from_rtdc(path)
     if path.suffix == ".npy":
         return frames_from_array(np.load(path, allow_pickle=False))
-    raise DataError(f"{path}: unknown frame source (expected .rtdc, .npy or an image folder)")
+    raise DataError(f"{path}: unknown frame source (expected .rtdc, .tdms, .npy or an image folder)")
