@@ -172,3 +172,20 @@ def test_score_feature_names():
     for bad in ("ab,abc", "ABC,abd", "abd,abc", "abc"):
         with pytest.raises(ConfigError):
             score_features(("x", "y"), bad)
+
+
+def test_real_jurkat_crops_as_a_recording_score(jurkat_path, artifact, tmp_path):
+    """Real bright-field crops written as an RT-DC recording (no positions: image centres)."""
+    from cellsort.data import read_jurkat
+
+    crops = read_jurkat(jurkat_path, "g1-vs-g2").images[:64]
+    with dclab.RTDCWriter(tmp_path / "jurkat.rtdc", mode="reset") as writer:
+        writer.store_metadata({"experiment": {"sample": "jurkat", "run index": 1, "event count": 64},
+                               "imaging": {"pixel size": 0.33}})
+        writer.store_feature("image", crops)
+    assert main(["score", str(tmp_path / "jurkat.rtdc"), "--model", str(artifact),
+                 "--out", str(tmp_path / "scored.rtdc")]) == 0
+    ds = dclab.new_dataset(tmp_path / "scored.rtdc")
+    expected = CellClassifier(artifact).classify(crops)
+    assert np.array_equal(ds["userdef0"], expected.margins)  # centred crop of each event
+    assert np.array_equal(ds["ml_class"], expected.labels)
