@@ -8,9 +8,10 @@ from cellsort.keras_compat import use_legacy_keras
 use_legacy_keras()  # before anything imports TensorFlow
 
 from cellsort.config import ConfigError, load_config  # noqa: E402
-from cellsort.data import (Dataset, DataError, Preprocessing, SplitData, SplitSpec,  # noqa: E402
-                           SynthConfig, open_dataset, read_image_folder, read_jurkat,
-                           read_lymphomnist, read_rtdc, synthesize, write_synthetic)
+from cellsort.data import (Dataset, DataError, Preprocessing, Recording, SplitData,  # noqa: E402
+                           SplitSpec, SynthConfig, open_dataset, open_recording,
+                           read_image_folder, read_jurkat, read_lymphomnist, read_rtdc,
+                           synthesize, write_synthetic)
 
 __version__ = "0.1.0"
 
@@ -26,7 +27,8 @@ _LAZY = {
     "read_architecture": "cellsort.architecture", "Architecture": "cellsort.architecture",
     "load_board": "cellsort.firmware.boards", "CellClassifier": "cellsort.sorter",
     "Sorter": "cellsort.sorter", "SorterConfig": "cellsort.sorter",
-    "synthetic_flow": "cellsort.sorter",
+    "synthetic_flow": "cellsort.sorter", "score_recording": "cellsort.score",
+    "write_synthetic_recording": "cellsort.data.rtdc_synth",
 }
 
 
@@ -41,5 +43,6 @@ def __getattr__(name):
 __all__ = [
     "ConfigError", "load_config", "Dataset", "DataError", "Preprocessing", "SplitData",
     "SplitSpec", "SynthConfig", "open_dataset", "read_image_folder", "read_jurkat",
-    "read_lymphomnist", "read_rtdc", "synthesize", "write_synthetic", *_LAZY,
+    "read_lymphomnist", "read_rtdc", "Recording", "open_recording", "synthesize",
+    "write_synthetic", *_LAZY,
 ]
