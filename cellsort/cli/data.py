@@ -11,7 +11,7 @@ from rich.table import Table
 from cellsort.config import load_config
 from cellsort.data.dataset import DataError, parse_task
 from cellsort.data.jurkat import JURKAT_TASKS
-from cellsort.data.load import open_dataset, read_pool
+from cellsort.data.load import read_pool, split_pool
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
 
@@ -36,29 +36,27 @@ def synth(out: Path = typer.Option(..., help="Folder to write the four IDX files
                   f"{info['split']['test']}; classes {info['counts']})")
 
 
-def _pool(path: Path, task: str | None):
-    """Every image of a dataset, with ``task``'s classes (no split needed)."""
-    pool, _ = read_pool(path, task)
+def _with_task(pool, task: str | None):
+    """``pool`` with ``task``'s classes (no split needed)."""
     return pool.relabel(parse_task(task)) if task and task not in JURKAT_TASKS else pool
 
 
 def describe(path: Path, task: str | None) -> dict:
     """Summary of a dataset: source, counts per class (and per split where the dataset is
     large enough to split), shape, pixel mean/std of all images."""
-    pool = _pool(path, task)
-    stats = pool.stats()
-    info = {"source": str(path), "image_shape": list(pool.image_shape),
-            "class_names": list(pool.class_names), "counts": {"all": pool.counts()},
+    pool, is_test = read_pool(path, task)
+    labelled = _with_task(pool, task)
+    stats = labelled.stats()
+    info = {"source": str(path), "image_shape": list(labelled.image_shape),
+            "class_names": list(labelled.class_names), "counts": {"all": labelled.counts()},
             "mean": stats["mean"], "std": stats["std"], "split": None}
     try:
-        data = open_dataset(path, task)
+        data = split_pool(pool, is_test, path, task)
     except DataError as exc:
         info["split_note"] = str(exc)
         return info
-    info.update(class_names=list(data.train.class_names), split=dict(data.record))
+    info["split"] = dict(data.record)
     info["counts"].update({k: getattr(data, k).counts() for k in ("train", "val", "test")})
-    info["counts"]["all"] = {n: sum(info["counts"][p][n] for p in ("train", "val", "test"))
-                             for n in info["class_names"]}
     return info
 
 
@@ -87,5 +85,5 @@ def show(path: Path = typer.Argument(..., help=PATH_HELP),
          per_class: int = typer.Option(10, min=1, help="Crops per class."),
          task: Optional[str] = typer.Option(None, help="Classes to show (see info).")):
     """Write a PNG montage with one row of example crops per class."""
-    save_montage(_pool(path, task), out, per_class)
+    save_montage(_with_task(read_pool(path, task)[0], task), out, per_class)
     console.print(f"wrote {out}")

@@ -28,12 +28,16 @@ def sorter_config(config: Path | None, threshold: float | None, trigger_col: int
                                               "threshold": threshold, "trigger_col": trigger_col})
 
 
-def _mode(source: str, mode: str) -> str:
+def _is_recording(source: str) -> bool:
     from cellsort.data.rtdc import RTDC_SUFFIXES
 
+    return Path(source).suffix.lower() in RTDC_SUFFIXES
+
+
+def _mode(source: str, mode: str) -> str:
     if mode not in MODES:
         raise ConfigError(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
-    is_rtdc = Path(source).suffix.lower() in RTDC_SUFFIXES
+    is_rtdc = _is_recording(source)
     if mode == "events" and not is_rtdc:
         raise ConfigError(f"{source}: event mode needs an RT-DC recording (.rtdc/.tdms)")
     return mode if mode != "auto" else ("events" if is_rtdc else "video")
@@ -74,8 +78,7 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
     else:
         from cellsort.sorter.sources import open_source, rtdc_background
 
-        is_rtdc = _mode(source, "auto") == "events"
-        background = rtdc_background(source) if is_rtdc else None
+        background = rtdc_background(source) if _is_recording(source) else None
         s = run_video(np.stack(list(open_source(source))), classifier, out, cfg,
                       progress=not as_json, background=background)
     if as_json:

@@ -73,6 +73,12 @@ def open_dataset(path: str | Path, task: str | None = None, split: SplitSpec = S
     {'B': 5333, 'T4': 5333}
     """
     pool, is_test = read_pool(path, task, size)
+    return split_pool(pool, is_test, path, task, split)
+
+
+def split_pool(pool: Dataset, is_test: np.ndarray | None, path: str | Path,
+               task: str | None = None, split: SplitSpec = SplitSpec()) -> SplitData:
+    """Split what :func:`read_pool` read from ``path`` (see :func:`open_dataset`)."""
     folder = Path(path) if Path(path).is_dir() else None
     recorded = read_splits(folder) if folder is not None else None
     if recorded is not None and recorded.get("seed") == split.seed:

@@ -37,7 +37,7 @@ class Recording:
         µm per pixel.
     centres : ndarray (N, 2) or None
         Cell centre (row, column) in pixels from ``pos_y``/``pos_x``; None without positions
-        (then :meth:`centre` uses the mask centroid or the image centre).
+        (then :meth:`centre` finds the cell another way, see :attr:`centre_method`).
     has_background : bool
         Whether the recording stores ``image_bg``.
     """
@@ -74,29 +74,25 @@ class Recording:
         return "object nearest the image centre against image_bg" if self.has_background else "image centre"
 
     def centre(self, index: int, image: np.ndarray | None = None) -> tuple[float, float]:
-        """Cell centre of event ``index``: its position, else its mask centroid, else the largest
-        object found against its ``image_bg`` (:func:`cellsort.sorter.detect.detect`), else the
-        image centre.
-
-        Without positions and masks the cell is the object found against ``image_bg``
-        (:func:`cellsort.sorter.detect.detect`) nearest the image centre: an instrument stores
-        an event when its cell is in the middle of the region of interest."""
+        """Cell centre of event ``index``: its position, else its mask centroid, else the object
+        found against its ``image_bg`` (:func:`cellsort.sorter.detect.detect`) nearest the image
+        centre (an instrument stores an event when its cell is in the middle of the region of
+        interest), else the image centre. ``image`` saves re-reading the event image."""
         if self.centres is not None:
             return float(self.centres[index, 0]), float(self.centres[index, 1])
         if self.has_mask:
             rows, cols = np.nonzero(np.asarray(self.dataset["mask"][index]))
             if len(rows):
                 return float(rows.mean()), float(cols.mean())
+        h, w = self.frame_shape
         if self.has_background:
             from cellsort.sorter.detect import detect
 
             image = self.images(index, index + 1)[0] if image is None else image
             found = detect(image, self.background(index))
-            h, w = self.frame_shape
             if found:
                 best = min(found, key=lambda d: np.hypot(d.row - (h - 1) / 2, d.col - (w - 1) / 2))
                 return best.row, best.col
-        h, w = self.frame_shape
         return (h - 1) / 2, (w - 1) / 2
 
     def crop_batch(self, start: int, stop: int, size: tuple[int, int]

@@ -64,13 +64,13 @@ def run_events(path: str | Path, classifier: CellClassifier, out: str | Path,
     from cellsort.data.rtdc import open_recording
     from cellsort.sorter.events import sort_events
 
+    threshold = classifier.threshold if config.threshold is None else config.threshold
     with open_recording(path) as rec:
         t0 = time.perf_counter()
-        events = list(track(sort_events(rec, classifier, config.threshold), "sorting events",
+        events = list(track(sort_events(rec, classifier, threshold), "sorting events",
                             rec.n_events, progress))
         summary = summarize(events, time.perf_counter() - t0, rec.n_events)
-        summary.update(mode="events", centres=rec.centre_method,
-                       threshold=classifier.threshold if config.threshold is None else config.threshold)
+        summary.update(mode="events", centres=rec.centre_method, threshold=threshold)
     return _finish(Path(out), events, summary, config)
 
 
