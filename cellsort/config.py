@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
+from yaml.constructor import ConstructorError
 
 T = TypeVar("T", bound="StrictModel")
 
@@ -18,7 +19,31 @@ class ConfigError(ValueError):
 class StrictModel(BaseModel):
     """Base of every cellsort config: unknown keys are errors, values are validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              allow_inf_nan=False)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML safe loader that refuses a key given twice in one mapping (instead of keeping
+    the last value silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in keys:
+                raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            keys.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _unique_keys(pairs: list[tuple]) -> dict:
+    """JSON object hook refusing duplicate keys."""
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise ValueError(f"duplicate key {dup[0]!r}")
+    return dict(pairs)
 
 
 def load_config(cls: type[T], path: str | Path | None = None, **overrides) -> T:
@@ -46,8 +71,9 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides) -> T:
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
         try:
-            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            data = (json.loads(text, object_pairs_hook=_unique_keys) if path.suffix == ".json"
+                    else yaml.load(text, Loader=_UniqueKeyLoader))
+        except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
             raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
         data = data or {}
         if not isinstance(data, dict):

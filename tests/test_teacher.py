@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from cellsort.data import Dataset, synthesize
+from cellsort.data.dataset import DataError
 from cellsort.data.splits import SplitData, SplitSpec, apply_splits, make_splits
 from cellsort.teacher import (AugmentConfig, TeacherConfig, augment, build_teacher, list_teachers,
                               load_teacher, train_teacher)
@@ -55,6 +56,22 @@ def test_resume_after_kill_is_exact(tmp_path):
     assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in full["history"]]
     a, b = load_torch(tmp_path / "full/best.pt"), load_torch(tmp_path / "killed/best.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_run_folder_is_protected_and_resume_checks_identity(tmp_path):
+    """A finished run is not replaced without force; resume refuses other data or config."""
+    data, run = _tiny_split(), tmp_path / "run"
+    train_teacher(data, CFG, run, progress=False, stop_after=1)
+    before = (run / "checkpoint.pt").read_bytes()
+    with pytest.raises(DataError, match="--resume to continue it or --force"):
+        train_teacher(data, CFG, run, progress=False)
+    with pytest.raises(DataError, match="differs in epochs"):
+        train_teacher(data, CFG.model_copy(update={"epochs": 5}), run, resume=True, progress=False)
+    other = apply_splits(data.train, make_splits(data.train.labels, SplitSpec(val_fraction=0.2, test_fraction=0.2)))
+    with pytest.raises(DataError, match="other data"):
+        train_teacher(other, CFG, run, resume=True, progress=False)
+    assert (run / "checkpoint.pt").read_bytes() == before
+    assert train_teacher(data, CFG, run, progress=False, force=True, stop_after=1)["stopped_at_epoch"] == 1
 
 
 def test_run_folder_and_soft_target_pairing(tmp_path):

@@ -5,6 +5,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cellsort.cli import data as data_cli
 from cellsort.cli import demo as demo_cli
@@ -28,19 +29,51 @@ app.command("sort")(sort_cli.sort_cmd)
 app.command("score")(score_cli.score_cmd)
 
 #: Errors shown as one clear line (they already name the file and the problem).
-USER_ERRORS = (DataError, ConfigError, FileNotFoundError)
+USER_ERRORS = (DataError, ConfigError)
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an "
+                                                               "error instead of one line.")):
+    """Real-time, label-free cell classification on FPGAs."""
+    _DEBUG["on"] = debug
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of a user-facing error on one line, naming the file where the OS error has one."""
+    if isinstance(exc, OSError) and exc.strerror is not None:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    elif isinstance(exc, MemoryError):
+        text = f"not enough memory ({exc or 'the request is too large for this machine'})"
+    else:
+        text = str(exc)
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``cellsort`` console script; returns the exit status."""
+    """Entry point of the ``cellsort`` console script; returns the exit status.
+
+    Bad input (data, configs, paths, files the OS refuses, too little memory) gives exit 2 and
+    one line naming the file and the problem; ``--debug`` shows the traceback instead. Any
+    other exception is a bug in cellsort: exit 1 with one line that says so.
+    """
+    _DEBUG["on"] = "--debug" in (sys.argv[1:] if argv is None else argv)
+    console = Console(stderr=True, soft_wrap=True)
     try:
         app(args=argv, prog_name="cellsort")
-    except USER_ERRORS as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-        return 2
     except SystemExit as exc:  # typer always exits; usage errors are already printed
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except (*USER_ERRORS, OSError, MemoryError) as exc:
+        if _DEBUG["on"]:
+            raise
+        console.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
+        if _DEBUG["on"]:
+            raise
+        console.print(f"[bold red]error:[/] internal error, please report it: "
+                      f"{type(exc).__name__}: {escape(_one_line(exc))} (run with --debug for the traceback)",
+                      highlight=False)
+        return 1
     return 0
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from cellsort.config import load_config
-from cellsort.data.dataset import DataError, parse_task
+from cellsort.data.dataset import parse_task
 from cellsort.data.jurkat import JURKAT_TASKS
 from cellsort.data.load import read_pool, split_pool
+from cellsort.data.splits import TooFewToSplit
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
+from cellsort.outputs import check_free_space, check_output_dir, check_output_file
 
 app = typer.Typer(help="Generate, inspect and picture datasets.", no_args_is_help=True)
 console = Console()
@@ -27,9 +29,12 @@ def synth(out: Path = typer.Option(..., help="Folder to write the four IDX files
           n: int = typer.Option(20000, min=3, help="Number of images (train + test)."),
           seed: int = typer.Option(0, help="Random seed; same seed, same images."),
           config: Optional[Path] = typer.Option(None, help="YAML/JSON SynthConfig overrides."),
-          image_size: Optional[int] = typer.Option(None, help="Crop size in pixels (default 64).")):
+          image_size: Optional[int] = typer.Option(None, help="Crop size in pixels (default 64)."),
+          force: bool = typer.Option(False, help="Write into a non-empty folder.")):
     """Generate synthetic bright-field B/T4/T8 lymphocytes in the LymphoMNIST layout."""
     cfg = load_config(SynthConfig, config, image_size=image_size)
+    check_output_dir(out, force)
+    check_free_space(out, n * (cfg.image_size ** 2 + 1) * 1.05)
     info = write_synthetic(out, n, seed, cfg, progress=True)
     console.print(f"wrote {n} images to {out} "
                   f"(train/val/test {info['split']['train']}/{info['split']['val']}/"
@@ -52,7 +57,7 @@ def describe(path: Path, task: str | None) -> dict:
             "mean": stats["mean"], "std": stats["std"], "split": None}
     try:
         data = split_pool(pool, is_test, path, task)
-    except DataError as exc:
+    except TooFewToSplit as exc:
         info["split_note"] = str(exc)
         return info
     info["split"] = dict(data.record)
@@ -83,7 +88,9 @@ def info(path: Path = typer.Argument(..., help=PATH_HELP),
 def show(path: Path = typer.Argument(..., help=PATH_HELP),
          out: Path = typer.Option(Path("montage.png"), help="PNG file to write."),
          per_class: int = typer.Option(10, min=1, help="Crops per class."),
-         task: Optional[str] = typer.Option(None, help="Classes to show (see info).")):
+         task: Optional[str] = typer.Option(None, help="Classes to show (see info)."),
+         force: bool = typer.Option(False, help="Replace an existing file.")):
     """Write a PNG montage with one row of example crops per class."""
+    check_output_file(out, force)
     save_montage(_with_task(read_pool(path, task)[0], task), out, per_class)
     console.print(f"wrote {out}")

@@ -5,12 +5,12 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cellsort.config import ConfigError, load_config
+from cellsort.outputs import check_output_dir
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.detect import DetectConfig
 from cellsort.sorter.stream import SorterConfig
@@ -60,27 +60,29 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
              max_area: Optional[int] = typer.Option(None, help="Video mode: largest cell area (px)."),
              min_solidity: Optional[float] = typer.Option(None, help="Video mode: smallest solidity."),
              backend: str = typer.Option("emulator", help="emulator (bit-exact FPGA model) or qkeras."),
+             force: bool = typer.Option(False, help="Write into a non-empty --out folder."),
              as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
     """Classify and decide; print cells/s, stage latencies and decisions per class."""
     from cellsort.sorter.run import run_events, run_video
 
     cfg = sorter_config(config, threshold, trigger_col, k_sigma=k_sigma, min_area=min_area,
                         max_area=max_area, min_solidity=min_solidity)
+    check_output_dir(out, force)
     chosen = "video" if source == "synthetic" and mode in ("auto", "video") else _mode(source, mode)
     classifier = CellClassifier(model, backend=backend)
     if source == "synthetic":
         from cellsort.sorter.video import synthetic_flow
 
         video, truths = zip(*synthetic_flow(frames, seed, classes=classifier.class_names))
-        s = run_video(np.stack(video), classifier, out, cfg, truths, progress=not as_json)
+        s = run_video(video, classifier, out, cfg, truths, progress=not as_json, n_frames=frames)
     elif chosen == "events":
         s = run_events(source, classifier, out, cfg, progress=not as_json)
     else:
         from cellsort.sorter.sources import open_source, rtdc_background
 
         background = rtdc_background(source) if _is_recording(source) else None
-        s = run_video(np.stack(list(open_source(source))), classifier, out, cfg,
-                      progress=not as_json, background=background)
+        s = run_video(open_source(source), classifier, out, cfg, progress=not as_json,
+                      background=background)
     if as_json:
         print(json.dumps(s, indent=2, default=float))
         return

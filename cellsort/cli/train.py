@@ -11,6 +11,7 @@ from cellsort.config import load_config
 from cellsort.data.dataset import parse_task
 from cellsort.data.load import open_dataset
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
+from cellsort.outputs import check_output_dir
 from cellsort.teacher.train import TeacherConfig, train_teacher
 
 console = Console()
@@ -23,10 +24,12 @@ def train_teacher_cmd(
         task: Optional[str] = typer.Option(None, help='Classes, e.g. "B,T4,T8" (default: all).'),
         config: Optional[Path] = typer.Option(None, help="YAML/JSON TeacherConfig."),
         epochs: Optional[int] = typer.Option(None, help="Override the config's epochs."),
-        resume: bool = typer.Option(False, help="Continue from out/checkpoint.pt exactly.")):
+        resume: bool = typer.Option(False, help="Continue from out/checkpoint.pt exactly (same "
+                                                "data and config, checked)."),
+        force: bool = typer.Option(False, help="Replace a teacher run already in --out.")):
     """Train a ResNet teacher (PyTorch) and cache its soft targets for distillation."""
     cfg = load_config(TeacherConfig, config, epochs=epochs)
-    summary = train_teacher(open_dataset(data, task), cfg, out, resume=resume)
+    summary = train_teacher(open_dataset(data, task), cfg, out, resume=resume, force=force)
     console.print(f"teacher {cfg.arch} (width {cfg.width}): val accuracy "
                   f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"
                   f", AUC {summary['test'].get('auc', float('nan')):.3f}; saved to {out}")
@@ -39,9 +42,11 @@ def distill_cmd(
         task: str = typer.Option("B,T4", help='Student classes, e.g. "B,T4" or "B:B;T:T4+T8".'),
         config: Optional[Path] = typer.Option(None, help="YAML/JSON DistillConfig."),
         method: Optional[str] = typer.Option(None, help="labels | published | kd | kd-margin."),
-        epochs: Optional[int] = typer.Option(None, help="Override the config's epochs.")):
+        epochs: Optional[int] = typer.Option(None, help="Override the config's epochs."),
+        force: bool = typer.Option(False, help="Replace an artifact already in --out.")):
     """Distil a teacher into a quantized QKeras student (quantization-aware training)."""
     cfg = load_config(DistillConfig, config, method=method, epochs=epochs)
+    check_output_dir(out, force)
     cache = load_soft_targets(teacher / "soft_targets.npz") if teacher else None
     summary = distill(open_dataset(data, task), cfg, out, cache=cache, groups=parse_task(task),
                       teacher_ref=str(teacher) if teacher else None)

@@ -8,7 +8,7 @@ from skimage import io as skio
 from skimage.color import rgb2gray, rgba2rgb
 
 from cellsort.data.dataset import DataError, Dataset
-from cellsort.data.intensity import crop_or_pad, to_uint8
+from cellsort.data.intensity import check_pixels, crop_or_pad, to_uint8
 
 #: File endings read as images.
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
@@ -26,6 +26,7 @@ def read_gray(path: Path) -> np.ndarray:
         image = np.rint(rgb2gray(rgb) * full_scale).astype(np.uint8 if full_scale == 255 else np.uint16)
     if image.ndim != 2:
         raise DataError(f"{path}: expected a 2-D grayscale image, got shape {image.shape}")
+    check_pixels(image, str(path))
     return image
 
 
@@ -52,7 +53,7 @@ def read_image_folder(root: str | Path, size: tuple[int, int] | None = None) -> 
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not class_dirs:
         raise DataError(f"{root}: no class sub-folders (expected {root}/<class>/<images>)")
-    images, labels = [], []
+    images, labels, paths = [], [], []
     for label, folder in enumerate(class_dirs):
         files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
         if not files:
@@ -63,12 +64,20 @@ def read_image_folder(root: str | Path, size: tuple[int, int] | None = None) -> 
                                 f"{', '.join(IMAGE_SUFFIXES)})")
             images.append(read_gray(path))
             labels.append(label)
+            paths.append(path)
+    depths = {}
+    for path, im in zip(paths, images):
+        depths.setdefault(im.dtype.str, path)
+    if len(depths) > 1:
+        raise DataError(f"{root}: images of mixed bit depth/type ("
+                        + ", ".join(f"{np.dtype(d).name} e.g. {p.name}" for d, p in depths.items())
+                        + "); convert them to one type so they share one intensity scale")
     shapes = {im.shape for im in images}
     if size is not None:
         images = [crop_or_pad(im, size) for im in images]
     elif len(shapes) > 1:
         raise DataError(f"{root}: images have different sizes {sorted(shapes)[:4]}...; "
                         f"pass a size to crop/pad them to")
-    stack, mapping = to_uint8(np.stack(images))
+    stack, mapping = to_uint8(np.stack(images), source=str(root))
     return Dataset(stack, np.asarray(labels), tuple(p.name for p in class_dirs), str(root),
                    {"intensity_map": mapping} if mapping else {})

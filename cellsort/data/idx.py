@@ -81,6 +81,12 @@ def write_idx(path: str | Path, array: np.ndarray, compress: bool | None = None)
     return path
 
 
+def has_lymphomnist_file(folder: str | Path) -> bool:
+    """Whether ``folder`` holds at least one of the LymphoMNIST files (so a missing one is an
+    error to name, not a different format)."""
+    return any((Path(folder) / f"{stem}{s}").is_file() for stem in LYMPHO_FILES for s in _SUFFIXES)
+
+
 def find_lymphomnist_files(folder: str | Path) -> dict[str, Path] | None:
     """Return the paths of the four LymphoMNIST files in ``folder``, or None if any is missing."""
     folder = Path(folder)

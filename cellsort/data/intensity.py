@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def to_uint8(images: np.ndarray, percentiles: tuple[float, float] = (0.1, 99.9)
-             ) -> tuple[np.ndarray, dict]:
+def to_uint8(images: np.ndarray, percentiles: tuple[float, float] = (0.1, 99.9),
+             source: str = "images") -> tuple[np.ndarray, dict]:
     """Map a stack of images to uint8 with one linear map for the whole stack.
 
     8-bit input is returned unchanged. Other types are scaled so that the given
@@ -17,10 +17,17 @@ def to_uint8(images: np.ndarray, percentiles: tuple[float, float] = (0.1, 99.9)
     images : ndarray of uint8
     mapping : dict
         ``{"lo": ..., "hi": ...}`` of the linear map, or ``{}`` for 8-bit input.
+
+    Raises
+    ------
+    DataError
+        Pixels that are not real numbers (complex, object, bool) or not finite (NaN, inf):
+        one such pixel would move the map of every image. ``source`` names them.
     """
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images, {}
+    check_pixels(images, source)
     values = images.astype(np.float64)
     lo, hi = np.percentile(values, percentiles)
     if hi <= lo:
@@ -28,6 +35,18 @@ def to_uint8(images: np.ndarray, percentiles: tuple[float, float] = (0.1, 99.9)
     scaled = np.clip((values - lo) / (hi - lo) * 255.0, 0, 255)
     return np.rint(scaled).astype(np.uint8), {"lo": float(lo), "hi": float(hi),
                                                "percentiles": list(percentiles)}
+
+
+def check_pixels(images: np.ndarray, source: str) -> None:
+    """DataError unless ``images`` hold real, finite numbers (integers or floats)."""
+    from cellsort.data.dataset import DataError
+
+    if images.dtype.kind not in "uif":
+        kind = {"c": "complex", "O": "object", "b": "boolean"}.get(images.dtype.kind, str(images.dtype))
+        raise DataError(f"{source}: {kind} pixel values ({images.dtype}); expected real numbers")
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        bad = np.argwhere(~np.isfinite(images))[0]
+        raise DataError(f"{source}: NaN or infinite pixel value at index {tuple(int(i) for i in bad)}")
 
 
 def crop_or_pad(image: np.ndarray, size: tuple[int, int], center: tuple[float, float] | None = None

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cellsort.data.dataset import DataError, Dataset
-from cellsort.data.intensity import to_uint8
+from cellsort.data.intensity import check_pixels, to_uint8
 
 #: Tasks over the cell-cycle labels, as relabel groups over the file's class names.
 JURKAT_TASKS = {
@@ -17,6 +17,23 @@ JURKAT_TASKS = {
     "all": None,
 }
 _KEYS = ("brightfield", "darkfield", "label", "class_names", "experiment")
+
+
+def _check_arrays(path: Path, channel: str, raw, label, names, experiment) -> np.ndarray:
+    """Values, not only shapes: real finite pixels, integer labels naming a class, one label
+    and one experiment per image. Returns the labels as int64."""
+    check_pixels(raw, f"{path} [{channel}]")
+    if raw.ndim != 3 or len(raw) == 0:
+        raise DataError(f"{path}: {channel} must be a non-empty stack (N, H, W), got shape {raw.shape}")
+    if label.dtype.kind not in "iu":
+        raise DataError(f"{path}: label must hold integers, got {label.dtype}")
+    if label.shape != (len(raw),) or experiment.shape != (len(raw),):
+        raise DataError(f"{path}: label {label.shape} and experiment {experiment.shape} must have "
+                        f"one entry per image ({len(raw)})")
+    if label.min() < 0 or label.max() >= len(names):
+        raise DataError(f"{path}: label values must be in 0..{len(names) - 1} "
+                        f"(one per class name), found {int(label.min())}..{int(label.max())}")
+    return label.astype(np.int64)
 
 
 def read_jurkat(path: str | Path, task: str = "g1-vs-g2", channel: str = "brightfield") -> Dataset:
@@ -45,13 +62,14 @@ def read_jurkat(path: str | Path, task: str = "g1-vs-g2", channel: str = "bright
             missing = [k for k in _KEYS if k not in npz.files]
             if missing:
                 raise DataError(f"{path}: missing arrays {missing}")
-            raw, labels = npz[channel], npz["label"].astype(np.int64)
+            raw, label = npz[channel], npz["label"]
             names, experiment = tuple(str(c) for c in npz["class_names"]), npz["experiment"]
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
-    images, mapping = to_uint8(raw)
+    labels = _check_arrays(path, channel, raw, label, names, experiment)
+    images, mapping = to_uint8(raw, source=f"{path} [{channel}]")
     ds = Dataset(images, labels, names, str(path), {"intensity_map": mapping, "task": task,
                                                      "channel": channel})
     if task == "g1-vs-g2":

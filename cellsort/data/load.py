@@ -7,7 +7,7 @@ import numpy as np
 
 from cellsort.data.dataset import DataError, Dataset, concat, parse_task
 from cellsort.data.folders import read_image_folder
-from cellsort.data.idx import find_lymphomnist_files, read_lymphomnist
+from cellsort.data.idx import has_lymphomnist_file, read_lymphomnist
 from cellsort.data.jurkat import JURKAT_TASKS, read_jurkat
 from cellsort.data.rtdc import RTDC_SUFFIXES, read_rtdc
 from cellsort.data.splits import SplitData, SplitSpec, apply_splits, make_splits, read_splits
@@ -37,7 +37,7 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if path.is_dir() and find_lymphomnist_files(path) is not None:
+    if path.is_dir() and has_lymphomnist_file(path):
         train, test = read_lymphomnist(path)
         pool = concat([train, test], source=str(path))
         return pool, np.arange(len(pool)) >= len(train)

@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from pydantic import Field
+
 from cellsort.atomic import write_json
+
 from cellsort.config import StrictModel
 from cellsort.data.dataset import DataError, Dataset
 
@@ -25,9 +28,13 @@ class SplitSpec(StrictModel):
     Otherwise ``val_fraction`` and ``test_fraction`` of every class are held out.
     """
 
-    seed: int = 42
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
+    seed: int = Field(42, ge=0)
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.1, gt=0, lt=1)
+
+
+class TooFewToSplit(DataError):
+    """A dataset too small for a train/val/test split (inference on it needs none)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def make_splits(labels: np.ndarray, spec: SplitSpec = SplitSpec(),
     try:
         return _split(labels, spec, is_test)
     except ValueError as exc:  # scikit-learn: a part would be empty
-        raise DataError(f"{len(labels)} images are too few for a train/val/test split with "
+        raise TooFewToSplit(f"{len(labels)} images are too few for a train/val/test split with "
                         f"val_fraction={spec.val_fraction}, test_fraction={spec.test_fraction} "
                         f"({exc})") from exc
 
@@ -130,7 +137,24 @@ def read_splits(folder: str | Path) -> dict | None:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(record, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(record).__name__}")
     missing = {"train", "val", "test", "n", "labels_sha256"} - set(record)
     if missing:
         raise DataError(f"{path}: split record lacks {sorted(missing)}")
+    n = record["n"]
+    if not isinstance(n, int) or n < 0:
+        raise DataError(f"{path}: 'n' must be a non-negative integer, got {n!r}")
+    seen: set[int] = set()
+    for part in ("train", "val", "test"):
+        idx = record[part]
+        if not isinstance(idx, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                for i in idx):
+            raise DataError(f"{path}: '{part}' must be a list of integer indices")
+        bad = [i for i in idx if not 0 <= i < n]
+        if bad:
+            raise DataError(f"{path}: '{part}' index {bad[0]} is outside 0..{n - 1}")
+        if seen.intersection(idx) or len(set(idx)) != len(idx):
+            raise DataError(f"{path}: '{part}' repeats an index or shares one with another part")
+        seen.update(idx)
     return record

@@ -26,7 +26,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from skimage.filters import gaussian, laplace
 
 from cellsort.atomic import write_json
@@ -61,6 +61,19 @@ class CellProfile(StrictModel):
     chromatin_scale: Dist
     chromatin_contrast: Dist
     nucleus_absorption: Dist
+
+    @field_validator("*")
+    @classmethod
+    def _dist(cls, v, info):
+        mean, sd = v
+        if mean < 0 or sd < 0:
+            raise ValueError(f"{info.field_name}: mean and sd must be >= 0, got {v}")
+        upper = {"radius": 1000, "nc_ratio": 1, "ellipticity": 1}.get(info.field_name)
+        if info.field_name == "radius" and mean == 0:
+            raise ValueError("radius: mean must be > 0")
+        if upper is not None and mean > upper:
+            raise ValueError(f"{info.field_name}: mean must be <= {upper}, got {mean}")
+        return v
 
 
 DEFAULT_PROFILES: dict[str, CellProfile] = {
@@ -107,18 +120,18 @@ class SynthConfig(StrictModel):
         Fraction written as the ``test`` files (LymphoMNIST: 16k of 80k = 0.2).
     """
 
-    image_size: int = 64
+    image_size: int = Field(64, le=1024)
     profiles: dict[str, CellProfile] = DEFAULT_PROFILES
-    background: float = 0.60
-    illumination_gradient: float = 0.10
-    vignette: float = 0.05
-    defocus: float = 1.0
-    halo: float = 0.35
-    psf_sigma: float = 0.7
-    offset_sd: float = 1.5
-    photons: float = 1500.0
-    read_noise: float = 1.5
-    test_fraction: float = 0.2
+    background: float = Field(0.60, gt=0, le=1)
+    illumination_gradient: float = Field(0.10, ge=0, lt=1)
+    vignette: float = Field(0.05, ge=0, lt=1)
+    defocus: float = Field(1.0, ge=0, le=10)
+    halo: float = Field(0.35, ge=0, le=10)
+    psf_sigma: float = Field(0.7, ge=0, le=20)
+    offset_sd: float = Field(1.5, ge=0, le=100)
+    photons: float = Field(1500.0, gt=0)
+    read_noise: float = Field(1.5, ge=0, le=255)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
 
     @field_validator("image_size")
     @classmethod

@@ -17,12 +17,14 @@ The mixup parameter is its own field (``mixup``), not the KD weight (``alpha``).
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from cellsort.config import StrictModel
+from cellsort.config import ConfigError, StrictModel
 from cellsort.data.dataset import DataError, Dataset
 from cellsort.data.preprocess import Preprocessing
 from cellsort.data.splits import SplitData
@@ -31,7 +33,7 @@ from cellsort.keras_compat import tf_keras
 from cellsort.metrics import classification_metrics
 from cellsort.progress import track
 from cellsort.student.artifact import StudentArtifact, save_student
-from cellsort.student.registry import build_student
+from cellsort.student.registry import build_student, check_student_options
 
 Method = Literal["labels", "published", "kd", "kd-margin"]
 
@@ -41,26 +43,49 @@ class DistillConfig(StrictModel):
 
     student: str = "paper"
     student_options: dict = {}
-    input_size: tuple[int, int] = (48, 48)
+    input_size: tuple[Annotated[int, Field(ge=8, le=1024)], Annotated[int, Field(ge=8, le=1024)]] = (48, 48)
     method: Method = "kd-margin"
-    epochs: int = 20
-    batch_size: int = 128
-    lr: float = 3e-3
-    temperature: float = 4.0
-    alpha: float = 0.7
-    beta: float = 0.25
-    mixup: float = 0.0
-    patience: int = 6
-    seed: int = 0
+    epochs: int = Field(20, ge=1, le=100_000)
+    batch_size: int = Field(128, ge=1, le=65_536)
+    lr: float = Field(3e-3, gt=0, le=10)
+    temperature: float = Field(4.0, gt=0, le=100)
+    alpha: float = Field(0.7, ge=0, le=1)
+    beta: float = Field(0.25, ge=0, le=100)
+    mixup: float = Field(0.0, ge=0, le=10)
+    patience: int = Field(6, ge=1)
+    seed: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _student(self):
+        check_student_options(self.student, self.student_options)
+        return self
 
 
 def load_soft_targets(path: str | Path) -> dict:
-    """Read a teacher's ``soft_targets.npz`` (no pickle)."""
+    """Read a teacher's ``soft_targets.npz`` (no pickle), checking that its arrays belong
+    together: one uint8 crop, one finite logit row and one label per cached view."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no soft-target cache (train a teacher first)")
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            cache = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path}: not a readable soft-target cache ({exc})") from exc
+    missing = [k for k in ("images", "logits", "labels", "class_names") if k not in cache]
+    if missing:
+        raise DataError(f"{path}: soft-target cache lacks {missing}")
+    images, logits, labels, names = (cache[k] for k in ("images", "logits", "labels", "class_names"))
+    n = len(images)
+    if images.dtype != np.uint8 or images.ndim != 3 or logits.shape != (n, len(names)) \
+            or labels.shape != (n,):
+        raise DataError(f"{path}: soft-target arrays do not fit together (images {images.dtype} "
+                        f"{images.shape}, logits {logits.shape}, labels {labels.shape}, "
+                        f"{len(names)} classes)")
+    if not np.isfinite(logits).all() or labels.dtype.kind not in "iu" or \
+            (n and (labels.min() < 0 or labels.max() >= len(names))):
+        raise DataError(f"{path}: soft-target logits must be finite and labels in 0..{len(names) - 1}")
+    return cache
 
 
 def training_rows(data: SplitData, cache: dict | None, groups) -> dict:
@@ -120,6 +145,9 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     keras = tf_keras()
     import tensorflow as tf
 
+    if len(data.train.class_names) < 2:
+        raise DataError(f"{data.train.source}: a student needs at least two classes, "
+                        f"got {list(data.train.class_names)}")
     if cfg.method.startswith("kd") and cache is None:
         raise DataError(f"method {cfg.method!r} needs a teacher's soft targets")
     if cfg.method == "kd-margin" and len(data.train.class_names) != 2:
@@ -139,7 +167,10 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
         t_one = merged_probs(rows["teacher_logits"], rows["teacher_classes"], groups).astype(np.float32)
     else:
         t_hot = t_one = onehot
-    model = build_student(cfg.student, len(names), input_size=cfg.input_size, **cfg.student_options)
+    try:
+        model = build_student(cfg.student, len(names), input_size=cfg.input_size, **cfg.student_options)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"student {cfg.student!r} with options {cfg.student_options}: {exc}") from exc
     if initial_weights is not None:
         model.set_weights(initial_weights)
     steps = -(-len(images) // cfg.batch_size)

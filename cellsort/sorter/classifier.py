@@ -23,6 +23,10 @@ class Classification:
     seconds: float
 
 
+#: Narrowest crop side accepted; anything thinner is a mistaken layout (e.g. H x W x RGB).
+MIN_SIDE = 8
+
+
 class CellClassifier:
     """Run a student on raw 8-bit crops with its own preprocessing.
 
@@ -58,6 +62,11 @@ class CellClassifier:
         if crops.dtype != np.uint8:
             raise TypeError(f"crops must be uint8 camera pixels, got {crops.dtype}")
         batch = crops[None] if crops.ndim == 2 else crops
+        if batch.ndim != 3 or 0 in batch.shape:
+            raise ValueError(f"crops must be (N, H, W) or one (H, W) grayscale crop, got shape {crops.shape}")
+        if min(batch.shape[1:]) < MIN_SIDE:
+            raise ValueError(f"crops of {batch.shape[1]}x{batch.shape[2]} px are narrower than "
+                             f"{MIN_SIDE} px: an RGB image {crops.shape}? pass grayscale crops")
         t0 = time.perf_counter()
         z = np.asarray(self._logits(self.preprocessing.fit_images(batch)), np.float64)
         seconds = time.perf_counter() - t0

@@ -5,12 +5,15 @@ line) and :func:`run_events` for RT-DC recordings, whose events are already one 
 """
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 from cellsort.atomic import write_json
+from cellsort.data.dataset import DataError
 from cellsort.progress import track
 from cellsort.provenance import record
 from cellsort.sorter.classifier import CellClassifier
@@ -26,28 +29,53 @@ def _finish(out: Path, events: list[SortEvent], summary: dict, config: SorterCon
     return summary
 
 
-def run_video(frames: np.ndarray, classifier: CellClassifier, out: str | Path,
+def _background(head: list) -> np.ndarray:
+    """Median of the readable frames among ``head`` that share the commonest shape."""
+    usable = [f for f in head if isinstance(f, np.ndarray) and f.ndim == 2 and f.dtype == np.uint8]
+    if not usable:
+        raise DataError("no readable uint8 frame among the first frames to estimate a background from")
+    shapes = [f.shape for f in usable]
+    common = max(set(shapes), key=shapes.count)
+    return estimate_background(np.stack([f for f in usable if f.shape == common]))
+
+
+def run_video(frames: Iterable[np.ndarray], classifier: CellClassifier, out: str | Path,
               config: SorterConfig = SorterConfig(), truths=None, progress: bool = True,
-              background: np.ndarray | None = None) -> dict:
-    """Sort every frame of a continuous video.
+              background: np.ndarray | None = None, n_frames: int | None = None) -> dict:
+    """Sort every frame of a continuous video, read lazily one frame at a time.
 
     The background is ``background`` when given (e.g. a recording's ``image_bg``), else the
-    median of up to 100 frames spread over the video. With ``truths`` (synthetic video) the
-    summary adds detection precision/recall and the decision accuracy against the true classes.
+    median of the first 100 frames. A frame that cannot be used (other size or type, or an
+    error the source yields in its place) becomes an error event; the stream goes on. With
+    ``truths`` (synthetic video) the summary adds detection precision/recall and the decision
+    accuracy against the true classes.
     """
     out = Path(out)
-    frames = np.asarray(frames)
+    frames = iter(frames)
+    head = list(itertools.islice(frames, 100)) if background is None else []
     if background is None:
-        background = estimate_background(frames[:: max(1, len(frames) // 100)])
+        background = _background(head)
+    stream = itertools.chain(head, frames)
+    if truths is not None:
+        stream = list(stream)  # synthetic video: kept to score detection against the truth
+    seen = [0]
+
+    def counted():
+        for frame in stream:
+            seen[0] += 1
+            yield frame
+
     sorter = Sorter(classifier, background, config)
     t0 = time.perf_counter()
-    events = list(sorter.run(track(frames, "sorting frames", len(frames), progress)))
-    summary = summarize(events, time.perf_counter() - t0, len(frames))
+    events = list(sorter.run(track(counted(), "sorting frames", n_frames, progress)))
+    if seen[0] == 0:
+        raise DataError("the source holds no frames")
+    summary = summarize(events, time.perf_counter() - t0, seen[0])
     summary.update(mode="video", threshold=sorter.threshold)
     if truths is not None:
         summary["detection"] = detection_scores(
-            [match_frame(detect(f, background, config.detect), t, frames.shape[2])
-             for f, t in zip(frames, truths)])
+            [match_frame(detect(f, background, config.detect), t, f.shape[1])
+             for f, t in zip(stream, truths)])
         right = []
         for e in events:
             cell = _true_cell(truths[e.frame], e) if not e.error else None

@@ -29,18 +29,30 @@ def rtdc_background(path: str | Path, samples: int = 100) -> np.ndarray | None:
         return np.median(np.stack([rec.background(i) for i in picks]).astype(np.float64), axis=0)
 
 
-def frames_from_images(folder: str | Path) -> Iterator[np.ndarray]:
-    """The images of a folder in name order (8-bit; 16-bit mapped by each frame's range)."""
+def frames_from_images(folder: str | Path) -> Iterator[np.ndarray | DataError]:
+    """The images of a folder in name order, read one at a time (8-bit; 16-bit mapped by each
+    frame's range). An unreadable file is yielded as its :class:`DataError`, so the sorter
+    records an error event and goes on."""
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)})")
     for path in files:
-        yield to_uint8(read_gray(path)[None])[0][0]
+        try:
+            yield to_uint8(read_gray(path)[None], source=str(path))[0][0]
+        except DataError as exc:
+            yield exc
 
 
-def frames_from_array(frames: np.ndarray) -> Iterator[np.ndarray]:
-    """The frames of an array (N, H, W)."""
-    yield from np.asarray(frames)
+def frames_from_npy(path: str | Path) -> np.ndarray:
+    """A ``.npy`` stack of uint8 frames (N, H, W), memory-mapped (frames are read as sorted)."""
+    try:
+        frames = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npy array ({exc})") from exc
+    if frames.dtype != np.uint8 or frames.ndim != 3 or 0 in frames.shape:
+        raise DataError(f"{path}: expected a non-empty stack of uint8 (Mono8) frames (N, H, W), "
+                        f"got {frames.dtype} {frames.shape}")
+    return frames
 
 
 def open_source(source: str | Path) -> Iterator[np.ndarray]:
@@ -53,5 +65,5 @@ def open_source(source: str | Path) -> Iterator[np.ndarray]:
     if path.suffix.lower() in RTDC_SUFFIXES:
         return frames_from_rtdc(path)
     if path.suffix == ".npy":
-        return frames_from_array(np.load(path, allow_pickle=False))
+        return iter(frames_from_npy(path))
     raise DataError(f"{path}: unknown frame source (expected .rtdc, .tdms, .npy or an image folder)")

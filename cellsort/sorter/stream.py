@@ -81,6 +81,8 @@ class Sorter:
         self._next = 0
 
     def _check(self, frame: np.ndarray) -> np.ndarray:
+        if isinstance(frame, Exception):  # the source could not read this frame
+            raise FrameError(str(frame))
         frame = np.asarray(frame)
         if frame.shape != self.background.shape:
             raise FrameError(f"frame shape {frame.shape} differs from the background "
@@ -133,7 +135,8 @@ class Sorter:
                 for i, (tid, d) in enumerate(due)]
 
     def run(self, frames: Iterable[np.ndarray], fps: float = 1000.0) -> Iterator[SortEvent]:
-        """Process a stream; a bad frame yields an error event and the stream goes on."""
+        """Process a stream; a bad frame (or an exception a source yields in its place)
+        gives an error event and the stream goes on."""
         for index, frame in enumerate(frames):
             try:
                 yield from self.process(frame, index, index / fps)

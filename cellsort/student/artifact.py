@@ -9,6 +9,7 @@ Layout of an artifact folder::
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,16 +67,47 @@ def save_student(folder: str | Path, artifact: StudentArtifact) -> Path:
 
 
 def load_student(folder: str | Path) -> StudentArtifact:
-    """Read an artifact folder written by :func:`save_student`."""
+    """Read an artifact folder written by :func:`save_student`, checking that its metadata is
+    well-formed and agrees with the model (input size, one class name per output)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such student artifact folder")
     for name in ("model.h5", "preprocessing.json", "artifact.json"):
         if not (folder / name).is_file():
             raise DataError(f"{folder}: not a student artifact (missing {name})")
     try:
         prep = Preprocessing.model_validate_json((folder / "preprocessing.json").read_text())
-        meta = json.loads((folder / "artifact.json").read_text())
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise DataError(f"{folder}: invalid artifact metadata ({exc})") from exc
+    except ValueError as exc:
+        raise DataError(f"{folder / 'preprocessing.json'}: invalid preprocessing "
+                        f"({' '.join(str(exc).split())})") from exc
+    meta_path = folder / "artifact.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except ValueError as exc:
+        raise DataError(f"{meta_path}: not valid JSON ({exc})") from exc
+    names, threshold = _check_meta(meta_path, meta)
+    model = load_qkeras_model(folder / "model.h5")
+    outputs, in_shape = int(model.output_shape[-1]), tuple(model.input_shape[1:3])
+    if len(names) != outputs:
+        raise DataError(f"{meta_path}: {len(names)} class names {list(names)} for a model with "
+                        f"{outputs} outputs")
+    if in_shape != tuple(prep.input_size):
+        raise DataError(f"{folder / 'preprocessing.json'}: input_size {tuple(prep.input_size)} "
+                        f"differs from the model's input {in_shape}")
     info = {k: v for k, v in meta.items() if k not in ("class_names", "threshold")}
-    return StudentArtifact(load_qkeras_model(folder / "model.h5"), prep,
-                           tuple(meta["class_names"]), float(meta.get("threshold", 0.0)), info)
+    return StudentArtifact(model, prep, names, threshold, info)
+
+
+def _check_meta(path: Path, meta) -> tuple[tuple[str, ...], float]:
+    """Class names (distinct non-empty strings) and the threshold (a finite number)."""
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    names = meta.get("class_names")
+    if (not isinstance(names, list) or len(names) < 2 or len(set(names)) != len(names)
+            or not all(isinstance(n, str) and n for n in names)):
+        raise DataError(f"{path}: class_names must be a list of at least two distinct names, "
+                        f"got {names!r}")
+    threshold = meta.get("threshold", 0.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+        raise DataError(f"{path}: threshold must be a finite number, got {threshold!r}")
+    return tuple(names), float(threshold)

@@ -26,6 +26,10 @@ def quantized_cnn(n_classes: int = 2, *, filters: tuple[int, ...] = (16, 16), ke
     """Conv(3x3, valid) → quantized ReLU → MaxPool(2), repeated per ``filters``; flatten;
     dropout; dense logits. With the defaults this is the paper's student.
     """
+    _check_ranges(n_classes=n_classes, filters=filters, kernel=kernel, input_size=input_size,
+                  dropout=dropout, input_bits=input_bits, input_integer=input_integer,
+                  weight_bits=weight_bits, bias_bits=bias_bits, bias_integer=bias_integer,
+                  act_bits=act_bits, act_integer=act_integer)
     side = min(input_size)
     for _ in filters:
         side = (side - kernel + 1) // 2
@@ -53,6 +57,25 @@ def quantized_cnn(n_classes: int = 2, *, filters: tuple[int, ...] = (16, 16), ke
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     logits = QDense(n_classes, kernel_quantizer=w_q(), bias_quantizer=b_q(), name="logits")(x)
     return keras.Model(pixels, logits, name=name)
+
+
+def _check_ranges(**v) -> None:
+    """ValueError naming the first option outside its range."""
+    rules = [("n_classes", v["n_classes"] >= 2, "at least 2"),
+             ("filters", len(v["filters"]) >= 1 and all(1 <= f <= 1024 for f in v["filters"]),
+              "1 to 1024 per layer, at least one layer"),
+             ("kernel", 1 <= v["kernel"] <= 15, "1 to 15"),
+             ("input_size", len(v["input_size"]) == 2 and all(1 <= s <= 1024 for s in v["input_size"]),
+              "two sides of 1 to 1024"),
+             ("dropout", 0 <= v["dropout"] < 1, "in [0, 1)")]
+    rules += [(name, 2 <= v[name] <= 32, "2 to 32")
+              for name in ("input_bits", "weight_bits", "bias_bits", "act_bits")]
+    rules += [(f"{kind}_integer", 0 <= v[f"{kind}_integer"] < v[f"{kind}_bits"],
+               f"0 to {v[f'{kind}_bits'] - 1} (below its bit width)")
+              for kind in ("input", "bias", "act")]
+    for name, ok, what in rules:
+        if not ok:
+            raise ValueError(f"student option {name} must be {what}, got {v[name]!r}")
 
 
 def _register(name: str, **fixed):

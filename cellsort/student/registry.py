@@ -1,6 +1,7 @@
 """Registry of student architectures: ``build_student(name, n_classes, **options)``."""
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 _REGISTRY: dict[str, Callable] = {}
@@ -19,6 +20,35 @@ def register_student(name: str) -> Callable[[Callable], Callable]:
 def list_students() -> list[str]:
     """Names of the registered students."""
     return sorted(_REGISTRY)
+
+
+def check_student_options(name: str, options: dict) -> None:
+    """Refuse an unknown student, an option its builder does not take, or an option whose
+    value has another type than the builder's default (ValueError naming it)."""
+    from cellsort.student import models  # noqa: F401  (registers the builders)
+
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown student {name!r}; available: {', '.join(list_students())}")
+    params = inspect.signature(_REGISTRY[name]).parameters
+    for key, value in options.items():
+        if key in ("n_classes", "input_size", "name") or key not in params:
+            allowed = sorted(set(params) - {"n_classes", "input_size", "name"})
+            raise ValueError(f"student {name!r} has no option {key!r} (options: {', '.join(allowed)})")
+        default = params[key].default
+        if not _same_kind(value, default):
+            raise ValueError(f"student option {key!r} must be like {default!r}, got {value!r}")
+
+
+def _same_kind(value, default) -> bool:
+    """Whether ``value`` has the type of ``default`` (ints for floats too; a list for a tuple)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (tuple, list)):
+        return (isinstance(value, (tuple, list)) and len(value) > 0
+                and all(_same_kind(v, default[0]) for v in value))
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 def build_student(name: str, n_classes: int = 2, **options):

@@ -10,6 +10,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 
 from cellsort.config import StrictModel
 
@@ -19,12 +20,12 @@ class AugmentConfig(StrictModel):
 
     flips: bool = True
     rot90: bool = True
-    shift_px: float = 2.0
-    scale: float = 0.06
-    rotate_deg: float = 15.0
-    contrast: float = 0.15
-    brightness: float = 0.06
-    blur_sigma: float = 0.8
+    shift_px: float = Field(2.0, ge=0, le=64)
+    scale: float = Field(0.06, ge=0, le=0.9)
+    rotate_deg: float = Field(15.0, ge=0, le=180)
+    contrast: float = Field(0.15, ge=0, lt=1)
+    brightness: float = Field(0.06, ge=0, le=1)
+    blur_sigma: float = Field(0.8, ge=0, le=10)
 
 
 def augment(images: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:

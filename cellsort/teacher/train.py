@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import Field, field_validator
 
 from cellsort.atomic import atomic_open, write_json, write_npz
 from cellsort.config import StrictModel
@@ -31,7 +32,7 @@ from cellsort.metrics import classification_metrics
 from cellsort.progress import track
 from cellsort.provenance import record
 from cellsort.teacher.augment import AugmentConfig, augment
-from cellsort.teacher.nets import build_teacher
+from cellsort.teacher.nets import build_teacher, list_teachers
 
 
 class TeacherConfig(StrictModel):
@@ -54,16 +55,30 @@ class TeacherConfig(StrictModel):
     """
 
     arch: str = "resnet18"
-    width: int = 64
-    input_size: int = 120
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    patience: int = 5
-    seed: int = 0
-    views: int = 4
+    width: int = Field(64, ge=1, le=1024)
+    input_size: int = Field(120, ge=0, le=1024)
+    epochs: int = Field(30, ge=1, le=100_000)
+    batch_size: int = Field(64, ge=1, le=65_536)
+    lr: float = Field(2e-3, gt=0, le=10)
+    weight_decay: float = Field(5e-4, ge=0, le=1)
+    patience: int = Field(5, ge=1)
+    seed: int = Field(0, ge=0)
+    views: int = Field(4, ge=1, le=64)
     augment: AugmentConfig = AugmentConfig()
+
+    @field_validator("arch")
+    @classmethod
+    def _arch(cls, v):
+        if v not in list_teachers():
+            raise ValueError(f"unknown teacher {v!r}; available: {', '.join(list_teachers())}")
+        return v
+
+    @field_validator("input_size")
+    @classmethod
+    def _input_size(cls, v):
+        if 0 < v < 16:
+            raise ValueError(f"input_size must be 0 (native size) or at least 16, got {v}")
+        return v
 
 
 def device() -> torch.device:
@@ -129,8 +144,55 @@ def _epoch(model, opt, sched, train: Dataset, cfg: TeacherConfig, epoch: int, de
     return total / len(train)
 
 
+#: Files of a teacher run folder.
+RUN_FILES = ("checkpoint.pt", "best.pt", "teacher.json", "soft_targets.npz")
+
+
+def run_identity(data: SplitData, cfg: TeacherConfig) -> dict:
+    """What a checkpoint must match to be resumed: the config and the data (split record,
+    class names, and a digest of the training labels)."""
+    from cellsort.data.splits import labels_digest
+
+    return {"config": cfg.model_dump(mode="json"), "classes": list(data.train.class_names),
+            "split": {k: v for k, v in data.record.items() if k != "method"},
+            "train": [len(data.train), labels_digest(data.train.labels)]}
+
+
+def _prepare_run(out: Path, resume: bool, force: bool) -> None:
+    """Refuse to replace an earlier run unless ``force`` (which removes its files first)."""
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if not present or resume:
+        return
+    if not force:
+        raise DataError(f"{out}: holds a teacher run ({', '.join(present)}); pass --resume to "
+                        f"continue it or --force to replace it")
+    for name in present:
+        (out / name).unlink()
+
+
+def _resume_state(path: Path, identity: dict) -> dict:
+    """A checkpoint's contents, checked: every part present and made by the same data and config."""
+    ckpt = load_torch(path)
+    missing = [k for k in ("model", "opt", "sched", "state", "identity") if k not in ckpt] \
+        if isinstance(ckpt, dict) else ["everything"]
+    if missing:
+        raise DataError(f"{path}: incomplete checkpoint (lacks {', '.join(missing)}); "
+                        f"start a new run with --force")
+    saved = json.loads(ckpt["identity"])
+    for part in ("config", "classes", "split", "train"):
+        if saved.get(part) != identity[part]:
+            what = "config" if part == "config" else "data"
+            diff = ""
+            if part == "config":
+                keys = sorted(k for k in identity["config"] if saved["config"].get(k) != identity["config"][k])
+                diff = f" (differs in {', '.join(keys)})"
+            raise DataError(f"{path}: was made with other {what}{diff}; resume needs the same "
+                            f"data and config, or start a new run with --force")
+    return ckpt
+
+
 def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: bool = False,
-                  progress: bool = True, stop_after: int | None = None) -> dict:
+                  progress: bool = True, stop_after: int | None = None, force: bool = False) -> dict:
     """Train (or resume) a teacher into ``out``; returns the run summary.
 
     Parameters
@@ -138,11 +200,22 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
     data : SplitData
         Train / validation / test crops (uint8) with the teacher's classes.
     resume : bool
-        Continue from ``out/checkpoint.pt``.
+        Continue from ``out/checkpoint.pt``; it must have been made by the same data and
+        config (:func:`run_identity`).
+    force : bool
+        Replace a run already in ``out`` (refused otherwise).
     stop_after : int, optional
         Stop after this many epochs in this call (simulates a killed run; for tests).
     """
     out = Path(out)
+    if len(data.train.class_names) < 2:
+        raise DataError(f"{data.train.source}: a teacher needs at least two classes, "
+                        f"got {list(data.train.class_names)}")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: is a file, not a run folder")
+    _prepare_run(out, resume, force)
+    identity = run_identity(data, cfg)
+    ckpt = _resume_state(out / "checkpoint.pt", identity) if resume and (out / "checkpoint.pt").is_file() else None
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     dev = device()
@@ -153,12 +226,15 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps,
                                                 pct_start=0.15, anneal_strategy="cos")
     state = {"epoch": 0, "best_val": -1.0, "best_epoch": -1, "bad_epochs": 0, "history": []}
-    if resume and (out / "checkpoint.pt").is_file():
-        ckpt = load_torch(out / "checkpoint.pt")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["opt"])
-        sched.load_state_dict(ckpt["sched"])
-        state = json.loads(ckpt["state"])
+    if ckpt is not None:
+        try:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["opt"])
+            sched.load_state_dict(ckpt["sched"])
+            state = json.loads(ckpt["state"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{out / 'checkpoint.pt'}: does not fit this teacher "
+                            f"({' '.join(str(exc).split())[:200]})") from exc
     done_here = 0
     while state["epoch"] < cfg.epochs and state["bad_epochs"] < cfg.patience:
         loss = _epoch(model, opt, sched, data.train, cfg, state["epoch"], dev, progress)
@@ -172,7 +248,8 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
             state["bad_epochs"] += 1
         state["epoch"] += 1
         _save_torch(out / "checkpoint.pt", {"model": model.state_dict(), "opt": opt.state_dict(),
-                                            "sched": sched.state_dict(), "state": json.dumps(state)})
+                                            "sched": sched.state_dict(), "state": json.dumps(state),
+                                            "identity": json.dumps(identity)})
         done_here += 1
         if stop_after is not None and done_here >= stop_after:
             return {"stopped_at_epoch": state["epoch"], "history": state["history"]}

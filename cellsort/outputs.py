@@ -1,0 +1,59 @@
+"""Output paths checked before long work starts: nothing replaced without ``force``, a folder
+that can be written, and room on the disk."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from cellsort.data.dataset import DataError
+
+
+class OutputError(DataError):
+    """An output path that cannot or must not be written; the message names it."""
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_writable(path: Path) -> None:
+    folder = _existing_ancestor(path)
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: is a file, so {path} cannot be created under it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: folder is not writable")
+
+
+def check_output_file(path: str | Path, force: bool = False) -> Path:
+    """Refuse a folder, an existing file (unless ``force``) or an unwritable location."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    if path.exists() and not force:
+        raise OutputError(f"{path}: exists (pass --force to replace it)")
+    _check_writable(path.parent)
+    return path
+
+
+def check_output_dir(path: str | Path, force: bool = False) -> Path:
+    """Refuse a file, a non-empty folder (unless ``force``) or an unwritable location."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: is a file, not a folder")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputError(f"{path}: exists and is not empty (pass --force to write into it; "
+                          f"files of the same names are replaced)")
+    _check_writable(path)
+    return path
+
+
+def check_free_space(path: str | Path, need_bytes: float) -> None:
+    """Refuse to start when the disk holding ``path`` has less than ``need_bytes`` (+10 %)."""
+    free = shutil.disk_usage(_existing_ancestor(Path(path))).free
+    if free < 1.1 * need_bytes:
+        raise OutputError(f"{path}: needs about {need_bytes / 1e6:,.0f} MB but the disk has "
+                          f"{free / 1e6:,.0f} MB of free space")
