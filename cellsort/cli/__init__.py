@@ -1,8 +1,6 @@
 """The ``cellsort`` command line: one Typer sub-app per stage."""
 from __future__ import annotations
 
-import sys
-
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -58,7 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     one line naming the file and the problem; ``--debug`` shows the traceback instead. Any
     other exception is a bug in cellsort: exit 1 with one line that says so.
     """
-    _DEBUG["on"] = "--debug" in (sys.argv[1:] if argv is None else argv)
     console = Console(stderr=True, soft_wrap=True)
     try:
         app(args=argv, prog_name="cellsort")

@@ -12,8 +12,8 @@ from cellsort.config import load_config
 from cellsort.data.dataset import parse_task
 from cellsort.data.jurkat import JURKAT_TASKS
 from cellsort.data.load import read_pool, split_pool
-from cellsort.data.splits import TooFewToSplit
 from cellsort.data.montage import save_montage
+from cellsort.data.splits import TooFewToSplit
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.outputs import check_free_space, check_output_dir, check_output_file
 

@@ -65,6 +65,12 @@ class Dataset:
         per = np.bincount(self.labels, minlength=len(self.class_names))
         return {name: int(n) for name, n in zip(self.class_names, per)}
 
+    def require_two_classes(self, who: str) -> None:
+        """DataError unless the dataset has at least two classes (``who`` needs them)."""
+        if len(self.class_names) < 2:
+            raise DataError(f"{self.source}: {who} needs at least two classes, got "
+                            f"{list(self.class_names)}")
+
     def take(self, indices: Sequence[int] | np.ndarray) -> "Dataset":
         """Return the images at ``indices`` (same classes)."""
         idx = np.asarray(indices, dtype=np.int64)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cellsort.data.dataset import DataError, Dataset
-from cellsort.data.intensity import check_pixels, to_uint8
+from cellsort.data.intensity import to_uint8
 
 #: Tasks over the cell-cycle labels, as relabel groups over the file's class names.
 JURKAT_TASKS = {
@@ -20,9 +20,8 @@ _KEYS = ("brightfield", "darkfield", "label", "class_names", "experiment")
 
 
 def _check_arrays(path: Path, channel: str, raw, label, names, experiment) -> np.ndarray:
-    """Values, not only shapes: real finite pixels, integer labels naming a class, one label
-    and one experiment per image. Returns the labels as int64."""
-    check_pixels(raw, f"{path} [{channel}]")
+    """Values, not only shapes: integer labels naming a class, one label and one experiment
+    per image (the pixels are checked by :func:`to_uint8`). Returns the labels as int64."""
     if raw.ndim != 3 or len(raw) == 0:
         raise DataError(f"{path}: {channel} must be a non-empty stack (N, H, W), got shape {raw.shape}")
     if label.dtype.kind not in "iu":

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 from sklearn.model_selection import train_test_split
 
-from pydantic import Field
-
 from cellsort.atomic import write_json
-
 from cellsort.config import StrictModel
 from cellsort.data.dataset import DataError, Dataset
 

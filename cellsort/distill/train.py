@@ -145,9 +145,7 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     keras = tf_keras()
     import tensorflow as tf
 
-    if len(data.train.class_names) < 2:
-        raise DataError(f"{data.train.source}: a student needs at least two classes, "
-                        f"got {list(data.train.class_names)}")
+    data.train.require_two_classes("a student")
     if cfg.method.startswith("kd") and cache is None:
         raise DataError(f"method {cfg.method!r} needs a teacher's soft targets")
     if cfg.method == "kd-margin" and len(data.train.class_names) != 2:

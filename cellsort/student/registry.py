@@ -22,17 +22,26 @@ def list_students() -> list[str]:
     return sorted(_REGISTRY)
 
 
+#: Builder parameters that are set by the caller, not student options.
+_NOT_OPTIONS = {"n_classes", "input_size", "name"}
+
+
+def _builder(name: str, error: type[Exception] = KeyError) -> Callable:
+    """The registered builder of ``name``, or ``error`` naming the available students."""
+    if name not in _REGISTRY:
+        raise error(f"unknown student {name!r}; available: {', '.join(list_students())}")
+    return _REGISTRY[name]
+
+
 def check_student_options(name: str, options: dict) -> None:
     """Refuse an unknown student, an option its builder does not take, or an option whose
     value has another type than the builder's default (ValueError naming it)."""
     from cellsort.student import models  # noqa: F401  (registers the builders)
 
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown student {name!r}; available: {', '.join(list_students())}")
-    params = inspect.signature(_REGISTRY[name]).parameters
+    params = inspect.signature(_builder(name, ValueError)).parameters
     for key, value in options.items():
-        if key in ("n_classes", "input_size", "name") or key not in params:
-            allowed = sorted(set(params) - {"n_classes", "input_size", "name"})
+        if key in _NOT_OPTIONS or key not in params:
+            allowed = sorted(set(params) - _NOT_OPTIONS)
             raise ValueError(f"student {name!r} has no option {key!r} (options: {', '.join(allowed)})")
         default = params[key].default
         if not _same_kind(value, default):
@@ -67,6 +76,4 @@ def build_student(name: str, n_classes: int = 2, **options):
     tf_keras.Model
         Uncompiled QKeras model whose output is the logits.
     """
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown student {name!r}; available: {', '.join(list_students())}")
-    return _REGISTRY[name](n_classes=n_classes, **options)
+    return _builder(name)(n_classes=n_classes, **options)

@@ -25,11 +25,16 @@ def list_teachers() -> list[str]:
     return sorted(_TEACHERS)
 
 
+def teacher_builder(name: str, error: type[Exception] = KeyError) -> Callable[..., nn.Module]:
+    """The registered builder of ``name``, or ``error`` naming the available teachers."""
+    if name not in _TEACHERS:
+        raise error(f"unknown teacher {name!r}; available: {', '.join(list_teachers())}")
+    return _TEACHERS[name]
+
+
 def build_teacher(name: str, n_classes: int = 2, width: int = 64) -> nn.Module:
     """Build a registered teacher with ``width`` channels in its first stage (ResNet: 64)."""
-    if name not in _TEACHERS:
-        raise KeyError(f"unknown teacher {name!r}; available: {', '.join(list_teachers())}")
-    return _TEACHERS[name](n_classes=n_classes, width=width)
+    return teacher_builder(name)(n_classes=n_classes, width=width)
 
 
 class BasicBlock(nn.Module):

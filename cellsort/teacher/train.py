@@ -32,7 +32,7 @@ from cellsort.metrics import classification_metrics
 from cellsort.progress import track
 from cellsort.provenance import record
 from cellsort.teacher.augment import AugmentConfig, augment
-from cellsort.teacher.nets import build_teacher, list_teachers
+from cellsort.teacher.nets import build_teacher, teacher_builder
 
 
 class TeacherConfig(StrictModel):
@@ -69,8 +69,7 @@ class TeacherConfig(StrictModel):
     @field_validator("arch")
     @classmethod
     def _arch(cls, v):
-        if v not in list_teachers():
-            raise ValueError(f"unknown teacher {v!r}; available: {', '.join(list_teachers())}")
+        teacher_builder(v, ValueError)
         return v
 
     @field_validator("input_size")
@@ -173,21 +172,20 @@ def _prepare_run(out: Path, resume: bool, force: bool) -> None:
 def _resume_state(path: Path, identity: dict) -> dict:
     """A checkpoint's contents, checked: every part present and made by the same data and config."""
     ckpt = load_torch(path)
-    missing = [k for k in ("model", "opt", "sched", "state", "identity") if k not in ckpt] \
-        if isinstance(ckpt, dict) else ["everything"]
+    parts = ("model", "opt", "sched", "state", "identity")
+    missing = [k for k in parts if k not in ckpt] if isinstance(ckpt, dict) else list(parts)
     if missing:
         raise DataError(f"{path}: incomplete checkpoint (lacks {', '.join(missing)}); "
                         f"start a new run with --force")
     saved = json.loads(ckpt["identity"])
-    for part in ("config", "classes", "split", "train"):
-        if saved.get(part) != identity[part]:
-            what = "config" if part == "config" else "data"
-            diff = ""
-            if part == "config":
-                keys = sorted(k for k in identity["config"] if saved["config"].get(k) != identity["config"][k])
-                diff = f" (differs in {', '.join(keys)})"
-            raise DataError(f"{path}: was made with other {what}{diff}; resume needs the same "
-                            f"data and config, or start a new run with --force")
+    config = saved.get("config") or {}
+    changed = sorted(k for k, v in identity["config"].items() if config.get(k) != v)
+    if changed:
+        raise DataError(f"{path}: was made with other config (differs in {', '.join(changed)}); "
+                        f"resume needs the same data and config, or start a new run with --force")
+    if any(saved.get(part) != identity[part] for part in ("classes", "split", "train")):
+        raise DataError(f"{path}: was made with other data; resume needs the same data and "
+                        f"config, or start a new run with --force")
     return ckpt
 
 
@@ -208,9 +206,7 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
         Stop after this many epochs in this call (simulates a killed run; for tests).
     """
     out = Path(out)
-    if len(data.train.class_names) < 2:
-        raise DataError(f"{data.train.source}: a teacher needs at least two classes, "
-                        f"got {list(data.train.class_names)}")
+    data.train.require_two_classes("a teacher")
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: is a file, not a run folder")
     _prepare_run(out, resume, force)
