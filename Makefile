@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.cellsort-installed
 RUN    ?= runs/demo
 
-.PHONY: demo test install clean
+.PHONY: demo test install notebooks clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+notebooks: $(STAMP)
+	$(PY) notebooks/run_all.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

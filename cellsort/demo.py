@@ -22,6 +22,7 @@ from cellsort.sorter.stream import SorterConfig
 from cellsort.sorter.video import synthetic_flow
 from cellsort.student.artifact import load_student
 from cellsort.provenance import record
+from cellsort.teacher.budget import TEACHER_PRESETS
 from cellsort.teacher.train import TeacherConfig, train_teacher
 
 
@@ -31,8 +32,7 @@ class DemoConfig(StrictModel):
     n_images: int = 6000
     seed: int = 0
     task: str = "B,T4"
-    teacher: TeacherConfig = TeacherConfig(arch="resnet10", width=12, input_size=48, epochs=6,
-                                           views=3, patience=6)
+    teacher: TeacherConfig = TEACHER_PRESETS["cpu"]
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
     board: str = "coaxlink-ku035"
     n_csim: int = 100
@@ -112,7 +112,7 @@ def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
         f"(validation purity {gate['purity']:.3f}, recovery {gate['recovery']:.3f})")
     video, truths = zip(*synthetic_flow(cfg.n_frames, cfg.seed, classes=classifier.class_names))
     s = run_video(np.stack(video), classifier, out / "sort",
-                 SorterConfig(threshold=gate["threshold"]), truths)
+                 SorterConfig(threshold=gate["threshold"]), truths, n_frames=cfg.n_frames)
     log(f"sorted {s['cells']} cells in {s['frames']} frames ({s['cells_per_s']:.0f} cells/s in "
         f"software); detection precision {s['detection']['precision']:.3f}, recall "
         f"{s['detection']['recall']:.3f}; decision accuracy {s['decision_accuracy']:.3f}")
@@ -141,9 +141,20 @@ def stage_score(out: Path, cfg: DemoConfig, log) -> dict:
             "classify_us_per_event": s["classify_us_per_event"], "file": s["output"]}
 
 
-#: Stages in order; later stages (teacher, distillation, firmware, sorter) append here.
+def stage_report(out: Path, cfg: DemoConfig, log) -> dict:
+    """Write the HTML report of the run (after ``run.json`` holds every other stage)."""
+    from cellsort.report import build_report
+
+    rep = build_report(out, out / "report.html")
+    log(f"report: {rep.html} ({len(rep.sections)} sections, "
+        f"{sum(len(s.figures) for s in rep.sections)} figures)")
+    return {"html": str(rep.html), "png_dir": str(rep.png_dir)}
+
+
+#: Stages in order; the report comes last, built from what the others wrote.
 STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill),
-          ("firmware", stage_firmware), ("sort", stage_sort), ("score", stage_score)]
+          ("firmware", stage_firmware), ("sort", stage_sort), ("score", stage_score),
+          ("report", stage_report)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

@@ -8,13 +8,60 @@ go to the Keras 3 parser and fail. Two measures fix this:
    (:func:`use_legacy_keras`, called when :mod:`cellsort` is imported).
 2. While hls4ml converts a model, ``sys.modules["keras"]`` is tf-keras
    (:func:`keras2_for_hls4ml`), and restored afterwards.
+
+It is also the one place that imports TensorFlow (:func:`import_tensorflow`), quietly unless
+:func:`set_verbose` asked otherwise: TensorFlow's native code writes oneDNN, CUDA-stub and
+``cuInit`` lines to the process's standard error before its own log settings apply, so the
+import and the device probe run with file descriptor 2 pointed at ``/dev/null``, and the
+Python loggers and warnings of TensorFlow, tf-keras, QKeras and hls4ml are set to errors only.
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+import warnings
 from typing import Iterator
+
+_STATE = {"verbose": False}
+
+#: Libraries whose Python warnings are hidden unless verbose.
+NOISY_MODULES = r"(tensorflow|tf_keras|keras|qkeras|hls4ml|absl)(\.|$)"
+
+
+def set_verbose(verbose: bool) -> None:
+    """Show (True) or hide (False, the default) the TensorFlow/absl/oneDNN/CUDA log lines."""
+    _STATE["verbose"] = verbose
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+
+
+@contextlib.contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Point file descriptor 2 at ``/dev/null`` for the block (nothing happens when verbose)."""
+    if _STATE["verbose"]:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _hide_python_noise() -> None:
+    """Errors only from the libraries' loggers; their warnings hidden."""
+    if _STATE["verbose"]:
+        return
+    for name in ("tensorflow", "absl", "hls4ml", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=NOISY_MODULES)
 
 
 def use_legacy_keras() -> None:
@@ -26,12 +73,33 @@ def use_legacy_keras() -> None:
                            "tf-keras: unset it or set it to 1")
 
 
+def import_tensorflow():
+    """Return the ``tensorflow`` module, importing it (and probing devices) quietly once."""
+    use_legacy_keras()
+    if "tf_keras" not in sys.modules:
+        with native_stderr_hidden():
+            import tensorflow as tf
+            import tf_keras  # noqa: F401  (its import prints the same native lines again)
+
+            tf.config.list_physical_devices()  # the cuInit probe, while still hidden
+        _hide_python_noise()
+    return sys.modules["tensorflow"]
+
+
 def tf_keras():
     """Return the tf-keras module (Keras 2), importing TensorFlow quietly."""
-    use_legacy_keras()
-    import tf_keras as module
+    import_tensorflow()
+    return sys.modules["tf_keras"]
 
-    return module
+
+def import_hls4ml():
+    """Return the ``hls4ml`` module, imported after TensorFlow (quietly)."""
+    import_tensorflow()
+    if "hls4ml" not in sys.modules:
+        with native_stderr_hidden():
+            import hls4ml  # noqa: F401
+        _hide_python_noise()
+    return sys.modules["hls4ml"]
 
 
 @contextlib.contextmanager

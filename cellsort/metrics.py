@@ -1,8 +1,12 @@
 """Classification metrics shared by the teacher, the student and the reports."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
+
+from cellsort.atomic import write_npz
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -25,3 +29,16 @@ def classification_metrics(labels: np.ndarray, logits: np.ndarray) -> dict[str, 
         out["auc"] = float(roc_auc_score(labels, probs[:, 1]) if probs.shape[1] == 2
                            else roc_auc_score(labels, probs, multi_class="ovr"))
     return out
+
+
+def write_predictions(path: str | Path, labels: np.ndarray, logits: np.ndarray,
+                      class_names) -> Path:
+    """Store a split's labels and logits (``.npz``, no pickle) for confusion matrices and ROC."""
+    return write_npz(path, labels=np.asarray(labels, np.int64),
+                     logits=np.asarray(logits, np.float32), class_names=np.asarray(list(class_names)))
+
+
+def read_predictions(path: str | Path) -> dict[str, np.ndarray]:
+    """Read :func:`write_predictions`' file: ``labels``, ``logits``, ``class_names``."""
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in ("labels", "logits", "class_names")}

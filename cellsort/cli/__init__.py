@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from cellsort.cli import data as data_cli
+from cellsort.cli.console import err_console
 from cellsort.cli import demo as demo_cli
 from cellsort.cli import hls as hls_cli
+from cellsort.cli import report as report_cli
 from cellsort.cli import score as score_cli
 from cellsort.cli import sort as sort_cli
 from cellsort.cli import student as student_cli
 from cellsort.cli import train as train_cli
 from cellsort.config import ConfigError
 from cellsort.data.dataset import DataError
+from cellsort.keras_compat import set_verbose
 
 app = typer.Typer(help="Real-time, label-free cell classification on FPGAs.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -25,6 +27,7 @@ app.command("train-teacher")(train_cli.train_teacher_cmd)
 app.command("distill")(train_cli.distill_cmd)
 app.command("sort")(sort_cli.sort_cmd)
 app.command("score")(score_cli.score_cmd)
+app.command("report")(report_cli.report_cmd)
 
 #: Errors shown as one clear line (they already name the file and the problem).
 USER_ERRORS = (DataError, ConfigError)
@@ -33,9 +36,12 @@ _DEBUG = {"on": False}
 
 @app.callback()
 def _options(debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an "
-                                                               "error instead of one line.")):
+                                                               "error instead of one line."),
+             verbose: bool = typer.Option(False, "--verbose", help="Show the TensorFlow, absl, "
+                                          "oneDNN and CUDA log lines (hidden by default).")):
     """Real-time, label-free cell classification on FPGAs."""
     _DEBUG["on"] = debug
+    set_verbose(verbose)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -56,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     one line naming the file and the problem; ``--debug`` shows the traceback instead. Any
     other exception is a bug in cellsort: exit 1 with one line that says so.
     """
-    console = Console(stderr=True, soft_wrap=True)
     try:
         app(args=argv, prog_name="cellsort")
     except SystemExit as exc:  # typer always exits; usage errors are already printed
@@ -64,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except (*USER_ERRORS, OSError, MemoryError) as exc:
         if _DEBUG["on"]:
             raise
-        console.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False)
         return 2
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if _DEBUG["on"]:
             raise
-        console.print(f"[bold red]error:[/] internal error, please report it: "
+        err_console.print(f"[bold red]error:[/] internal error, please report it: "
                       f"{type(exc).__name__}: {escape(_one_line(exc))} (run with --debug for the traceback)",
                       highlight=False)
         return 1

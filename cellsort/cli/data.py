@@ -5,8 +5,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cellsort.config import load_config
 from cellsort.data.dataset import parse_task
@@ -16,9 +14,9 @@ from cellsort.data.montage import save_montage
 from cellsort.data.splits import TooFewToSplit
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.outputs import check_free_space, check_output_dir, check_output_file
+from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="Generate, inspect and picture datasets.", no_args_is_help=True)
-console = Console()
 
 PATH_HELP = ("A LymphoMNIST folder (IDX files), a folder of class sub-folders, "
              "a Jurkat .npz or an .rtdc file.")
@@ -70,11 +68,9 @@ def info(path: Path = typer.Argument(..., help=PATH_HELP),
          task: Optional[str] = typer.Option(None, help='Classes, e.g. "B,T4" or "B:B;T:T4+T8".')):
     """Counts per class and split, image shape, pixel mean/std."""
     d = describe(path, task)
-    table = Table(title=f"{d['source']}  ({d['image_shape'][0]}x{d['image_shape'][1]} px)")
-    table.add_column("class")
     parts = [p for p in ("all", "train", "val", "test") if p in d["counts"]]
-    for part in parts:
-        table.add_column(part, justify="right")
+    table = make_table(f"{d['source']}  ({d['image_shape'][0]}x{d['image_shape'][1]} px)",
+                       "class", *parts, right=tuple(parts))
     for name in d["class_names"]:
         table.add_row(name, *(str(d["counts"][p].get(name, 0)) for p in parts))
     console.print(table)

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from cellsort.demo import DemoConfig, run_demo
+from cellsort.cli.console import console
 
-console = Console()
 
 
 def demo(out: Path = typer.Option(Path("runs/demo"), help="Run folder."),

@@ -5,15 +5,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cellsort.firmware.boards import load_board
 from cellsort.student.artifact import load_student
+from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="FPGA firmware: hls4ml conversion, C simulation, latency, vendor build.",
                   no_args_is_help=True)
-console = Console()
 MODEL_HELP = ("Student artifact folder (model.h5 + preprocessing.json + artifact.json), or a "
               "saved QKeras model file (.h5) with the paper's normalisation.")
 
@@ -107,12 +105,10 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
         print(json.dumps({**rep.to_dict(), "model": str(model), "board": board,
                           "vendor_report": vendor}, indent=2))
         return
-    table = Table(title=f"{opts.hls_tool} {opts.strategy} {opts.io_type}, reuse "
-                        f"{opts.reuse_factor}, {opts.clock_mhz:g} MHz")
-    for col in ("layer", "kind", "words in", "II", "own cycles", "done at"):
-        table.add_column(col, justify="right", no_wrap=True)
-    if vendor:
-        table.add_column("report cycles", justify="right", no_wrap=True)
+    cols = ("layer", "kind", "words in", "II", "own cycles", "done at") + (
+        ("report cycles",) if vendor else ())
+    table = make_table(f"{opts.hls_tool} {opts.strategy} {opts.io_type}, reuse "
+                       f"{opts.reuse_factor}, {opts.clock_mhz:g} MHz", *cols, right=cols)
     for i, r in enumerate(rep.per_layer):
         cells = [r.name, r.kind, str(r.words_in), r.ii, f"{r.own_cycles:,}", f"{r.done:,}"]
         if vendor:

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from cellsort.cli.console import console
 
-console = Console()
 
 
 def score_cmd(recording: Path = typer.Argument(..., help="RT-DC recording (.rtdc, or .tdms with images)."),

@@ -6,16 +6,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cellsort.config import ConfigError, load_config
 from cellsort.outputs import check_output_dir
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.detect import DetectConfig
 from cellsort.sorter.stream import SorterConfig
+from cellsort.cli.console import console, make_table
 
-console = Console()
 MODES = ("auto", "events", "video")
 
 
@@ -91,11 +89,9 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
 
 def _print(s: dict, backend: str, out: Path) -> None:
     unit = "events" if s["mode"] == "events" else "frames"
-    table = Table(title=f"{s['cells']} cells from {s['frames']} {unit}: {s['cells_per_s']:.0f} cells/s, "
-                        f"{s['frames_per_s']:.0f} {unit}/s (software, {backend}, measured)")
-    table.add_column("stage")
-    table.add_column("p50 µs", justify="right")
-    table.add_column("p99 µs", justify="right")
+    table = make_table(f"{s['cells']} cells from {s['frames']} {unit}: {s['cells_per_s']:.0f} cells/s, "
+                       f"{s['frames_per_s']:.0f} {unit}/s (software, {backend}, measured)",
+                       "stage", "p50 µs", "p99 µs", right=("p50 µs", "p99 µs"))
     for stage, v in s["latency_us"].items():
         table.add_row(stage, f"{v['p50']:.0f}", f"{v['p99']:.0f}")
     console.print(table)

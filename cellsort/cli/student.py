@@ -5,14 +5,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cellsort.data.preprocess import Preprocessing
 from cellsort.student import StudentArtifact, list_students, save_student
+from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="Quantized QKeras students.", no_args_is_help=True)
-console = Console()
 
 
 @app.command("list")
@@ -113,9 +111,8 @@ def import_cmd(file: Path = typer.Argument(..., help="Float model: Keras 2/3 .h5
 
 
 def _print_report(rep: dict, source: str) -> None:
-    table = Table(title=f"quantized vs float on {source}")
-    for col in ("layer", "format", "clipped / saturated", "of"):
-        table.add_column(col, justify="right", no_wrap=True)
+    cols = ("layer", "format", "clipped / saturated", "of")
+    table = make_table(f"quantized vs float on {source}", *cols, right=cols)
     for row in rep["layers"]:
         style = "bold red" if row["clipped"] else None
         table.add_row(row["layer"], row["format"], str(row["clipped"]), str(row["of"]), style=style)

@@ -5,16 +5,16 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-from cellsort.config import load_config
+from cellsort.config import ConfigError, load_config
 from cellsort.data.dataset import parse_task
 from cellsort.data.load import open_dataset
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.outputs import check_output_dir
+from cellsort.teacher.budget import TEACHER_PRESETS, cpu_warning, expected_seconds
 from cellsort.teacher.train import TeacherConfig, train_teacher
+from cellsort.cli.console import console, err_console
 
-console = Console()
 DATA_HELP = "Dataset: LymphoMNIST folder, class-folder tree, Jurkat .npz or .rtdc."
 
 
@@ -23,13 +23,25 @@ def train_teacher_cmd(
         out: Path = typer.Option(..., help="Run folder (checkpoints, best model, soft targets)."),
         task: Optional[str] = typer.Option(None, help='Classes, e.g. "B,T4,T8" (default: all).'),
         config: Optional[Path] = typer.Option(None, help="YAML/JSON TeacherConfig."),
+        preset: str = typer.Option("paper", help="Starting config: paper (ResNet-18 at 120 px, "
+                                   "GPU-sized) or cpu (ResNet-10 width 12 at 48 px, minutes on a "
+                                   "CPU); --config replaces it."),
         epochs: Optional[int] = typer.Option(None, help="Override the config's epochs."),
         resume: bool = typer.Option(False, help="Continue from out/checkpoint.pt exactly (same "
                                                 "data and config, checked)."),
         force: bool = typer.Option(False, help="Replace a teacher run already in --out.")):
     """Train a ResNet teacher (PyTorch) and cache its soft targets for distillation."""
-    cfg = load_config(TeacherConfig, config, epochs=epochs)
-    summary = train_teacher(open_dataset(data, task), cfg, out, resume=resume, force=force)
+    if preset not in TEACHER_PRESETS:
+        raise ConfigError(f"--preset {preset!r}: choose one of {', '.join(TEACHER_PRESETS)}")
+    base = TEACHER_PRESETS[preset].model_dump(mode="json")
+    cfg = load_config(TeacherConfig, config, epochs=epochs) if config else \
+        TeacherConfig.model_validate({**base, **({"epochs": epochs} if epochs else {})})
+    dataset = open_dataset(data, task)
+    warning = cpu_warning(cfg, expected_seconds(cfg, len(dataset.train), len(dataset.train.class_names),
+                                                dataset.train.images.shape[1]))
+    if warning:
+        err_console.print(warning)
+    summary = train_teacher(dataset, cfg, out, resume=resume, force=force)
     console.print(f"teacher {cfg.arch} (width {cfg.width}): val accuracy "
                   f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"
                   f", AUC {summary['test'].get('auc', float('nan')):.3f}; saved to {out}")

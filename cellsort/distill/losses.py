@@ -12,7 +12,9 @@ All losses return a per-batch mean.
 """
 from __future__ import annotations
 
-import tensorflow as tf
+from cellsort.keras_compat import import_tensorflow
+
+tf = import_tensorflow()
 
 
 def cross_entropy(targets: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:

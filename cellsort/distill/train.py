@@ -29,8 +29,8 @@ from cellsort.data.dataset import DataError, Dataset
 from cellsort.data.preprocess import Preprocessing
 from cellsort.data.splits import SplitData
 from cellsort.distill.targets import merged_probs, student_rows
-from cellsort.keras_compat import tf_keras
-from cellsort.metrics import classification_metrics
+from cellsort.keras_compat import import_tensorflow, tf_keras
+from cellsort.metrics import classification_metrics, write_predictions
 from cellsort.progress import track
 from cellsort.student.artifact import StudentArtifact, save_student
 from cellsort.student.registry import build_student, check_student_options
@@ -143,7 +143,7 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
         Validation and test metrics, best epoch, history.
     """
     keras = tf_keras()
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     data.train.require_two_classes("a student")
     if cfg.method.startswith("kd") and cache is None:
@@ -208,13 +208,15 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
             if bad >= cfg.patience:
                 break
     model.set_weights(best_weights)
-    test = classification_metrics(data.test.labels, _logits(model, prep, data.test.images))
+    test_logits = _logits(model, prep, data.test.images)
+    test = classification_metrics(data.test.labels, test_logits)
     summary = {"method": cfg.method, "val_accuracy": best, "test": test, "history": history,
                "best_epoch": int(np.argmax([h["val_accuracy"] for h in history]) + 1),
                "train_rows": int(len(images)), "teacher": teacher_ref,
                "config": cfg.model_dump(mode="json"), "split": data.record}
     save_student(out, StudentArtifact(model, prep, names, 0.0, {**(extra_info or {}),
                                                                  "distill": summary}))
+    write_predictions(Path(out) / "predictions.npz", data.test.labels, test_logits, names)
     return summary
 
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from cellsort.config import ConfigError, StrictModel, load_config
 
 #: Folder of the presets shipped with the repository.
 BOARDS_DIR = Path(__file__).resolve().parents[2] / "hls" / "boards"
+
+
+class Capacity(StrictModel):
+    """What the FPGA part offers, from the vendor's product table: LUTs, flip-flops, DSP
+    slices and 18 Kb block RAMs."""
+
+    lut: int = Field(gt=0)
+    ff: int = Field(gt=0)
+    dsp: int = Field(gt=0)
+    bram18: int = Field(gt=0)
 
 
 class BoardPreset(StrictModel):
@@ -21,6 +33,7 @@ class BoardPreset(StrictModel):
     io_type: Literal["io_stream", "io_parallel"] = "io_stream"
     reuse_factor: int = 1
     pixels_per_clock: int = 1
+    capacity: Capacity | None = None
 
     @property
     def clock_period_ns(self) -> float:

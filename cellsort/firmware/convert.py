@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cellsort.firmware.fixed import input_format, quantizer_format
-from cellsort.keras_compat import keras2_for_hls4ml
+from cellsort.keras_compat import import_hls4ml, keras2_for_hls4ml
 
 #: Exact accumulator/result type of convolutions and dense layers.
 ACCUM = "fixed<32,16>"
@@ -28,7 +28,7 @@ def hls_config(model, reuse_factor: int = 1, strategy: str = "Latency", trace: b
 
     ``trace`` makes every layer's output observable in C simulation (:func:`layer_diff`).
     """
-    import hls4ml
+    hls4ml = import_hls4ml()
 
     with keras2_for_hls4ml():
         cfg = hls4ml.utils.config_from_keras_model(model, granularity="name")
@@ -56,7 +56,7 @@ def convert(model, output_dir: str | Path, backend: str = "Vitis", io_type: str 
             part: str = "xcku035-fbva676-2-e", clock_period: float = 5.0, reuse_factor: int = 1,
             project_name: str = "cellsort_student", trace: bool = False):
     """Write an hls4ml project for ``model`` and return the hls4ml ``ModelGraph``."""
-    import hls4ml
+    hls4ml = import_hls4ml()
 
     cfg = hls_config(model, reuse_factor, trace=trace)
     with keras2_for_hls4ml():

@@ -13,8 +13,9 @@ from cellsort.firmware.convert import convert, csim_logits, layer_diff
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import estimate_latency, options_for_board
+from cellsort.firmware.latency.tools import TOOLS
 from cellsort.firmware.resources import estimate_resources
-from cellsort.metrics import classification_metrics
+from cellsort.metrics import classification_metrics, write_predictions
 from cellsort.provenance import record
 from cellsort.student.artifact import StudentArtifact
 
@@ -65,6 +66,8 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     same_qk = np.all(csim == qkeras, axis=1)
     bad = np.flatnonzero(~(same_emu & same_qk))[:5]
     latency = estimate_latency(model, options_for_board(board))
+    by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool)).to_dict()
+               for tool in TOOLS}
     summary = {
         "board": board.model_dump(), "n_csim": int(len(sub)),
         "bit_exact": int(np.sum(same_emu & same_qk)),
@@ -73,7 +76,8 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
                         "qkeras": qkeras[i].tolist()} for i in bad],
         "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
         "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
-        "latency": latency.to_dict(), "latency_summary": latency.summary(), "resources": estimate_resources(model, board.reuse_factor),
+        "latency": latency.to_dict(), "latency_summary": latency.summary(),
+        "latency_by_tool": by_tool, "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }
     if len(bad):
@@ -82,5 +86,6 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
         summary["first_differing_layer"] = next((r for r in rows if r["images_differing"]), None)
     if labels is not None:
         summary["emulator_metrics"] = classification_metrics(labels, emu_all)
+        write_predictions(out / "predictions.npz", labels, emu_all, art.class_names)
     write_json(out / "firmware.json", record(None, **summary))
     return summary

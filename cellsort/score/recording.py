@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cellsort.atomic import atomic_path
+from cellsort.atomic import atomic_path, write_json
 from cellsort.config import ConfigError
 from cellsort.data.dataset import DataError
 from cellsort.data.rtdc import Recording, open_recording
@@ -72,7 +72,8 @@ def _exported_features(ds) -> list[str]:
 def score_recording(source: str | Path, classifier: CellClassifier, out: str | Path,
                     codes: str | None = None, margin_feature: str = "userdef0",
                     batch: int = 1024, force: bool = False, progress: bool = False) -> dict:
-    """Score ``source`` and write ``out`` (.rtdc) plus ``out`` with .csv and .parquet endings.
+    """Score ``source`` and write ``out`` (.rtdc) plus ``out`` with .csv, .parquet and .json
+    (the summary) endings.
 
     Parameters
     ----------
@@ -128,6 +129,7 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
     csv_path, parquet_path = write_table(out.with_suffix(""), columns)
     summary.update(table_csv=str(csv_path), table_parquet=str(parquet_path),
                    seconds=time.perf_counter() - t0)
+    write_json(out.with_suffix(".json"), summary)
     return summary
 
 

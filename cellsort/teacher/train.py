@@ -9,6 +9,7 @@ Run folder::
     checkpoint.pt      last epoch: model, optimizer, scheduler, history (written atomically)
     best.pt            weights of the best validation epoch
     teacher.json       config, class names, metrics, versions
+    predictions.npz    test-split labels and logits of the best model (for reports)
     soft_targets.npz   training crops (original + augmented views, uint8) with teacher logits
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from cellsort.config import StrictModel
 from cellsort.data.dataset import DataError, Dataset
 from cellsort.data.preprocess import PAPER_MEAN, PAPER_STD
 from cellsort.data.splits import SplitData
-from cellsort.metrics import classification_metrics
+from cellsort.metrics import classification_metrics, write_predictions
 from cellsort.progress import track
 from cellsort.provenance import record
 from cellsort.teacher.augment import AugmentConfig, augment
@@ -250,7 +251,9 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
         if stop_after is not None and done_here >= stop_after:
             return {"stopped_at_epoch": state["epoch"], "history": state["history"]}
     model.load_state_dict(load_torch(out / "best.pt"))
-    test = classification_metrics(data.test.labels, predict_logits(model, data.test.images, cfg))
+    test_logits = predict_logits(model, data.test.images, cfg)
+    test = classification_metrics(data.test.labels, test_logits)
+    write_predictions(out / "predictions.npz", data.test.labels, test_logits, data.train.class_names)
     cache = cache_soft_targets(model, data.train, cfg, out / "soft_targets.npz", progress)
     summary = {"class_names": list(data.train.class_names), "best_epoch": state["best_epoch"],
                "val_accuracy": state["best_val"], "test": test, "history": state["history"],

@@ -1,0 +1,202 @@
+"""The report's plots: pure functions from numbers to matplotlib figures (Agg, no screen)."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import confusion_matrix, roc_curve  # noqa: E402
+
+from cellsort.metrics import softmax  # noqa: E402
+
+
+def png_bytes(fig) -> bytes:
+    """The figure as PNG bytes (110 dpi); the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def learning_curves(history: list[dict], title: str):
+    """Training loss and validation accuracy (and AUC where recorded) per epoch."""
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3))
+    ax_loss.plot(epochs, [h["train_loss"] for h in history], "o-")
+    ax_loss.set(xlabel="epoch", ylabel="training loss", title=f"{title}: loss")
+    ax_acc.plot(epochs, [h["val_accuracy"] for h in history], "o-", label="val accuracy")
+    if all("val_auc" in h for h in history):
+        ax_acc.plot(epochs, [h["val_auc"] for h in history], "s--", label="val AUC")
+    best = int(np.argmax([h["val_accuracy"] for h in history]))
+    ax_acc.axvline(epochs[best], color="grey", lw=0.8, ls=":", label=f"best (epoch {epochs[best]})")
+    ax_acc.set(xlabel="epoch", ylabel="validation", title=f"{title}: validation")
+    ax_acc.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def confusion(labels: np.ndarray, logits: np.ndarray, class_names, title: str):
+    """Confusion matrix (counts, with row percentages) of argmax predictions."""
+    k = len(class_names)
+    cm = confusion_matrix(labels, np.asarray(logits).argmax(axis=1), labels=range(k))
+    rows = np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.1 * k + 1.8, 1.1 * k + 1.2))
+    ax.imshow(cm / rows, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, f"{cm[i, j]}\n{100 * cm[i, j] / rows[i, 0]:.0f}%", ha="center",
+                    va="center", fontsize=8, color="white" if cm[i, j] / rows[i, 0] > 0.6 else "black")
+    ax.set_xticks(range(k), class_names)
+    ax.set_yticks(range(k), class_names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def roc(labels: np.ndarray, logits: np.ndarray, class_names, title: str):
+    """ROC curve of class 1 vs 0 (two classes) or of each class against the rest."""
+    probs = softmax(logits)
+    fig, ax = plt.subplots(figsize=(3.8, 3.6))
+    classes = [1] if probs.shape[1] == 2 else range(probs.shape[1])
+    for c in classes:
+        positive = np.asarray(labels) == c
+        if positive.all() or not positive.any():
+            continue
+        fpr, tpr, _ = roc_curve(positive, probs[:, c])
+        ax.plot(fpr, tpr, label=class_names[c] + (" vs rest" if probs.shape[1] > 2 else
+                                                  f" vs {class_names[0]}"))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def class_counts(counts: dict[str, dict[str, int]], title: str):
+    """Grouped bars: images per class in each split."""
+    parts = list(counts)
+    names = sorted({n for part in counts.values() for n in part})
+    fig, ax = plt.subplots(figsize=(5, 3))
+    width = 0.8 / max(1, len(parts))
+    for i, part in enumerate(parts):
+        x = np.arange(len(names)) + i * width
+        bars = ax.bar(x, [counts[part].get(n, 0) for n in names], width, label=part)
+        ax.bar_label(bars, fontsize=7)
+    ax.set_xticks(np.arange(len(names)) + width * (len(parts) - 1) / 2, names)
+    ax.set(ylabel="images", title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def latency_layers(per_tool: dict[str, dict], budget_us: float, title: str):
+    """Per-layer latency (µs, when each stage's last word leaves) per tool, the total's band
+    and the budget."""
+    fig, axes = plt.subplots(1, len(per_tool), figsize=(4.6 * len(per_tool), 3.4), squeeze=False)
+    for ax, (tool, rep) in zip(axes[0], per_tool.items()):
+        clock = rep["clock_mhz"]
+        layers = rep["per_layer"]
+        own = [row["own_cycles"] / clock for row in layers]
+        y = np.arange(len(layers))
+        ax.barh(y, own, color="tab:blue", label="own latency")
+        ax.scatter([row["done"] / clock for row in layers], y, color="tab:orange", zorder=3,
+                   s=12, label="last word out")
+        ax.axvspan(rep["total_us_low"], rep["total_us_high"], color="tab:green", alpha=0.2,
+                   label=f"band {rep['total_us_low']:.1f}-{rep['total_us_high']:.1f} µs")
+        ax.axvline(budget_us, color="tab:red", ls="--", label=f"budget {budget_us:g} µs")
+        ax.set_yticks(y, [row["name"] for row in layers], fontsize=7)
+        ax.invert_yaxis()
+        ax.set(xlabel="µs", title=f"{tool}: {rep['total_us']:.2f} µs, {rep['verdict']}")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def resources_vs_capacity(used: dict[str, int], capacity: dict[str, int] | None, title: str):
+    """Fraction of the part used per resource (bars), or the raw counts without a capacity."""
+    names = [n for n in ("lut", "ff", "dsp", "bram18") if n in used]
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    if capacity:
+        frac = [100 * used[n] / capacity[n] for n in names]
+        bars = ax.barh(names, frac, color=["tab:red" if f > 100 else "tab:blue" for f in frac])
+        ax.bar_label(bars, [f"{used[n]:,} / {capacity[n]:,}" for n in names], fontsize=7, padding=3)
+        ax.axvline(100, color="tab:red", ls="--")
+        ax.set(xlabel="% of the part", xlim=(0, max(110, max(frac) * 1.35)))
+    else:
+        bars = ax.barh(names, [used[n] for n in names])
+        ax.bar_label(bars, fontsize=7)
+        ax.set(xlabel="count (no capacity known for this part)")
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def purity_recovery_curve(curve: dict[str, list], gate: dict, title: str):
+    """Recovery against purity over thresholds, with the chosen gate marked."""
+    fig, ax = plt.subplots(figsize=(4, 3.4))
+    ax.plot(curve["recovery"], curve["purity"], "-", lw=1.2)
+    ax.plot([gate["recovery"]], [gate["purity"]], "o", color="tab:red",
+            label=f"gate margin > {gate['threshold']:.3g}")
+    ax.axhline(gate["min_purity"], color="grey", ls=":", lw=0.8, label=f"min purity {gate['min_purity']:g}")
+    ax.set(xlabel="recovery", ylabel="purity", title=title, ylim=(0, 1.02), xlim=(0, 1.02))
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def stage_histograms(stage_us: dict[str, np.ndarray], title: str):
+    """Histogram of each stage's per-cell latency (µs, log scale) with p50 and p99 marked."""
+    stages = [s for s, v in stage_us.items() if len(v)]
+    fig, axes = plt.subplots(1, len(stages), figsize=(3 * len(stages), 2.6), squeeze=False)
+    for ax, stage in zip(axes[0], stages):
+        v = np.asarray(stage_us[stage], np.float64)
+        v = v[np.isfinite(v) & (v > 0)]
+        if not len(v):
+            continue
+        bins = np.logspace(np.log10(v.min()), np.log10(v.max()) + 1e-9, 30)
+        ax.hist(v, bins=bins, color="tab:blue")
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        for q, ls in ((50, "-"), (99, "--")):
+            ax.axvline(np.percentile(v, q), color="tab:red", ls=ls, lw=0.9,
+                       label=f"p{q} {np.percentile(v, q):.0f} µs")
+        ax.set(xlabel="µs", title=stage)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def decisions_over_time(times: np.ndarray, classes: list[str], sort: np.ndarray, title: str,
+                        time_label: str):
+    """Cumulative decisions per class and cumulative sorted cells against time."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    times, classes, sort = np.asarray(times, np.float64), np.asarray(classes), np.asarray(sort, bool)
+    order = np.argsort(times, kind="stable")
+    times, classes, sort = times[order], classes[order], sort[order]
+    for name in sorted(set(classes)):
+        hit = classes == name
+        ax.step(times[hit], np.arange(1, hit.sum() + 1), where="post", label=f"decided {name}")
+    ax.step(times[sort], np.arange(1, sort.sum() + 1), where="post", color="black", ls="--",
+            label="sort pulses")
+    ax.set(xlabel=time_label, ylabel="cells (cumulative)", title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def score_histograms(scores: dict[str, np.ndarray], title: str):
+    """Histogram of each ``ml_score_???`` feature over the recording's events."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for name, v in scores.items():
+        ax.hist(np.asarray(v, np.float64), bins=np.linspace(0, 1, 26), alpha=0.55, label=name)
+    ax.set(xlabel="score (probability)", ylabel="events", title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,365 @@
+"""The sections of a run report: one registered rule per kind of run folder.
+
+Each rule has a ``match`` (does this folder hold that kind of result?) and a ``build`` (the
+section: figures with their method, and figures-as-numbers read from the folder's files). A
+report walks the run folder and its sub-folders and applies every rule that matches, so a
+demo run, a single teacher run, a student artifact, a firmware folder, a sort or score
+output each give what they hold. New kinds of results add a rule here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from cellsort.report import figures as F
+
+
+@dataclass
+class Fact:
+    """One number shown in the report, with the file and JSON path it was read from."""
+
+    label: str
+    value: Any
+    source: str
+    path: str
+    fmt: str = "{:.4g}"
+    method: str = ""
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.value, (int, float)) and not isinstance(self.value, bool):
+            return self.fmt.format(self.value)
+        return str(self.value)
+
+
+@dataclass
+class Figure:
+    """One plot: a file name, a caption that states its method, and the PNG."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+@dataclass
+class Section:
+    title: str
+    folder: str
+    facts: list[Fact] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    name: str
+    order: int
+    match: Callable[[Path], bool]
+    build: Callable[[Path, "Context"], Section]
+
+
+@dataclass
+class Context:
+    """The report's root folder (paths in the report are relative to it)."""
+
+    root: Path
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root)) or "."
+        except ValueError:
+            return str(path)
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, order: int, match: Callable[[Path], bool]):
+    """Register a section rule (``order`` places it in the report)."""
+    def register(build):
+        RULES.append(Rule(name, order, match, build))
+        RULES.sort(key=lambda r: r.order)
+        return build
+    return register
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def lookup(doc: dict, path: str):
+    """``doc["a"]["b"]`` for ``path="a.b"``; None where a key is missing."""
+    for key in path.split("."):
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def facts_from(doc: dict, source: str, spec: list[tuple[str, str, str]], method: str = "") -> list[Fact]:
+    """Facts for each ``(label, json path, format)`` of ``spec`` present in ``doc``."""
+    out = []
+    for label, path, fmt in spec:
+        value = lookup(doc, path)
+        if value is not None:
+            out.append(Fact(label, value, source, path, fmt, method))
+    return out
+
+
+def _has_json(name: str, key: str | None = None) -> Callable[[Path], bool]:
+    def match(folder: Path) -> bool:
+        path = folder / name
+        if not path.is_file():
+            return False
+        if key is None:
+            return True
+        try:
+            return key in read_json(path)
+        except ValueError:
+            return False
+    return match
+
+
+def _prediction_figures(folder: Path, who: str, split: str = "test") -> list[Figure]:
+    from cellsort.metrics import read_predictions
+
+    path = folder / "predictions.npz"
+    if not path.is_file():
+        return []
+    p = read_predictions(path)
+    names = [str(n) for n in p["class_names"]]
+    how = f"measured on the {split} split ({len(p['labels'])} crops, {path.name})"
+    out = [Figure(f"{who}_confusion", f"{who.capitalize()} confusion matrix; {how}.",
+                  F.png_bytes(F.confusion(p["labels"], p["logits"], names, f"{who}: confusion")))]
+    if len(np.unique(p["labels"])) >= 2:
+        out.append(Figure(f"{who}_roc", f"{who.capitalize()} ROC; {how}.",
+                          F.png_bytes(F.roc(p["labels"], p["logits"], names, f"{who}: ROC"))))
+    return out
+
+
+METRICS = [("test accuracy", "test.accuracy", "{:.4f}"),
+           ("test balanced accuracy", "test.balanced_accuracy", "{:.4f}"),
+           ("test AUC", "test.auc", "{:.4f}"), ("test crops", "test.n", "{:d}"),
+           ("best validation accuracy", "val_accuracy", "{:.4f}"), ("best epoch", "best_epoch", "{:d}")]
+
+
+#: Method of each demo stage's headline figures.
+RUN_METHODS = {"teacher": "measured on the test split", "distill": "measured on the test split",
+               "firmware": "bit-exact emulator / calibrated cycle model (see note)",
+               "sort": "measured (gate on validation, detection on the synthetic video's truth)",
+               "score": "measured against the synthetic recording's true classes",
+               "data": "counted"}
+
+
+@rule("run", 0, _has_json("run.json", "stages"))
+def run_section(folder: Path, ctx: Context) -> Section:
+    """The demo's headline numbers, straight from ``run.json``."""
+    doc = read_json(folder / "run.json")
+    src = ctx.rel(folder / "run.json")
+    spec = [("teacher test accuracy", "stages.teacher.test.accuracy", "{:.4f}"),
+            ("student test accuracy (QKeras)", "stages.distill.test.accuracy", "{:.4f}"),
+            ("student test AUC (QKeras)", "stages.distill.test.auc", "{:.4f}"),
+            ("firmware test accuracy (bit-exact emulator)", "stages.firmware.emulator_test.accuracy", "{:.4f}"),
+            ("C-sim crops bit-exact", "stages.firmware.bit_exact", "{:d}"),
+            ("C-sim crops compared", "stages.firmware.n_csim", "{:d}"),
+            ("latency, µs (calibrated model)", "stages.firmware.latency_us", "{:.2f}"),
+            ("latency band low, µs", "stages.firmware.latency_us_low", "{:.2f}"),
+            ("latency band high, µs", "stages.firmware.latency_us_high", "{:.2f}"),
+            ("latency verdict", "stages.firmware.latency_verdict", "{}"),
+            ("sort gate (margin >)", "stages.sort.gate.threshold", "{:.3f}"),
+            ("gate validation purity", "stages.sort.gate.purity", "{:.3f}"),
+            ("gate validation recovery", "stages.sort.gate.recovery", "{:.3f}"),
+            ("cells sorted in the flow video", "stages.sort.cells", "{:d}"),
+            ("detection precision", "stages.sort.detection.precision", "{:.3f}"),
+            ("detection recall", "stages.sort.detection.recall", "{:.3f}"),
+            ("decision accuracy (video)", "stages.sort.decision_accuracy", "{:.3f}"),
+            ("RT-DC events scored", "stages.score.events", "{:d}"),
+            ("RT-DC ml_class accuracy", "stages.score.ml_class_accuracy", "{:.3f}")]
+    section = Section("Run summary", ctx.rel(folder), [
+        Fact(f.label, f.value, f.source, f.path, f.fmt, RUN_METHODS[f.path.split(".")[1]])
+        for f in facts_from(doc, src, spec)])
+    section.facts = [f if f.path != "stages.firmware.bit_exact" else
+                     Fact(f.label, f.value, f.source, f.path, f.fmt, "C-simulated (hls4ml) vs QKeras and the emulator")
+                     for f in section.facts]
+    method = lookup(doc, "stages.firmware.latency_method")
+    if method:
+        section.notes.append(f"Latency method: {method}.")
+    section.details = {"versions": json.dumps(doc.get("versions", {}), indent=1),
+                       "config": json.dumps(doc.get("config", {}), indent=1)}
+    return section
+
+
+@rule("data", 10, _has_json("dataset.json"))
+def data_section(folder: Path, ctx: Context) -> Section:
+    """Montage of the training crops and the class counts of each split."""
+    from cellsort.data.load import open_dataset
+    from cellsort.data.montage import montage_figure
+
+    data = open_dataset(folder)
+    counts = {p: getattr(data, p).counts() for p in ("train", "val", "test")}
+    section = Section(f"Data: {data.train.source}", ctx.rel(folder))
+    section.figures = [
+        Figure("data_montage", "Ten random training crops per class (as stored, 8-bit).",
+               F.png_bytes(montage_figure(data.train))),
+        Figure("data_counts", "Images per class and split (the split recorded with the data).",
+               F.png_bytes(F.class_counts(counts, "class counts")))]
+    for part, per_class in counts.items():
+        for name, n in per_class.items():
+            section.facts.append(Fact(f"{part} {name}", int(n), ctx.rel(folder), f"{part}.{name}", "{:d}",
+                                      "counted from the data"))
+    return section
+
+
+@rule("teacher", 20, _has_json("teacher.json", "history"))
+def teacher_section(folder: Path, ctx: Context) -> Section:
+    doc = read_json(folder / "teacher.json")
+    cfg = doc.get("config", {})
+    section = Section(f"Teacher: {cfg.get('arch')} (width {cfg.get('width')}, "
+                      f"{doc.get('n_params', 0):,} parameters)", ctx.rel(folder),
+                      facts_from(doc, ctx.rel(folder / "teacher.json"), METRICS, "measured"))
+    section.figures = [Figure("teacher_curves", "Teacher training loss and validation metrics per "
+                              "epoch (measured).", F.png_bytes(F.learning_curves(doc["history"], "teacher")))]
+    section.figures += _prediction_figures(folder, "teacher")
+    section.details = {"config": json.dumps(cfg, indent=1)}
+    return section
+
+
+@rule("student", 30, _has_json("artifact.json", "class_names"))
+def student_section(folder: Path, ctx: Context) -> Section:
+    doc = read_json(folder / "artifact.json")
+    distill = doc.get("distill", {})
+    src = ctx.rel(folder / "artifact.json")
+    title = (f"Student: {doc.get('model_name')} ({doc.get('n_params', 0):,} parameters, "
+             f"{distill.get('method', 'imported')})")
+    section = Section(title, ctx.rel(folder),
+                      facts_from(doc, src, [(lbl, f"distill.{p}", fmt) for lbl, p, fmt in METRICS],
+                                 "measured (QKeras, quantization-aware)"))
+    if distill.get("history"):
+        section.figures.append(Figure("student_curves", "Student (QAT) training loss and validation "
+                                      "metrics per epoch (measured).",
+                                      F.png_bytes(F.learning_curves(distill["history"], "student"))))
+    section.figures += _prediction_figures(folder, "student")
+    section.details = {"config": json.dumps(distill.get("config", {}), indent=1)}
+    return section
+
+
+@rule("firmware", 40, _has_json("firmware.json", "latency"))
+def firmware_section(folder: Path, ctx: Context) -> Section:
+    doc = read_json(folder / "firmware.json")
+    src = ctx.rel(folder / "firmware.json")
+    board = doc.get("board", {})
+    section = Section(f"Firmware: {board.get('part')} at {board.get('clock_mhz', 0):g} MHz "
+                      f"({board.get('io_type')})", ctx.rel(folder))
+    section.facts = facts_from(doc, src, [
+        ("C-sim crops bit-exact (vs QKeras and emulator)", "bit_exact", "{:d}"),
+        ("C-sim crops compared", "n_csim", "{:d}")], "C-simulated (hls4ml compiled model)")
+    section.facts += facts_from(doc, src, [
+        ("firmware test accuracy", "emulator_metrics.accuracy", "{:.4f}"),
+        ("firmware test AUC", "emulator_metrics.auc", "{:.4f}")], "bit-exact emulator on the test split")
+    lat = doc["latency"]
+    section.facts += facts_from(doc, src, [
+        ("latency, cycles", "latency.total_cycles", "{:,d}"), ("latency, µs", "latency.total_us", "{:.2f}"),
+        ("band low, µs", "latency.total_us_low", "{:.2f}"), ("band high, µs", "latency.total_us_high", "{:.2f}"),
+        ("budget, µs", "latency.budget_us", "{:g}"), ("verdict", "latency.verdict", "{}")],
+        "calibrated cycle model (method in the note above)")
+    section.notes.append(f"Latency method: {lat['method']}.")
+    per_tool = doc.get("latency_by_tool") or {lat["hls_tool"]: lat}
+    section.figures.append(Figure(
+        "firmware_latency", "Per-layer latency by tool: bars are each stage's own latency, dots when "
+        "its last word leaves, the green band the calibrated range of the total, the dashed line the "
+        f"budget. Method: {lat['method']}.",
+        F.png_bytes(F.latency_layers(per_tool, lat["budget_us"], "latency per layer"))))
+    res = doc.get("resources", {})
+    total = res.get("total", {})
+    used = {"lut": total.get("lut_mult", 0), "dsp": total.get("dsp", 0), "bram18": total.get("bram18", 0)}
+    section.figures.append(Figure(
+        "firmware_resources", f"Resources against the part's capacity. Method: {res.get('method')} "
+        "(multiplier LUTs only: control logic and FIFOs in registers are not counted; a synthesis "
+        "report settles it).",
+        F.png_bytes(F.resources_vs_capacity(used, board.get("capacity"), board.get("part", "")))))
+    section.facts += facts_from(doc, src, [
+        ("multiplier LUTs", "resources.total.lut_mult", "{:,d}"), ("DSP", "resources.total.dsp", "{:,d}"),
+        ("BRAM18", "resources.total.bram18", "{:,d}")], res.get("method", ""))
+    if lat.get("settle"):
+        section.notes.append(f"UNCERTAIN: {lat['settle']}.")
+    return section
+
+
+@rule("sort", 50, _has_json("summary.json", "latency_us"))
+def sort_section(folder: Path, ctx: Context) -> Section:
+    import pyarrow.parquet as pq
+
+    doc = read_json(folder / "summary.json")
+    src = ctx.rel(folder / "summary.json")
+    section = Section(f"Sorting ({doc.get('mode')} mode)", ctx.rel(folder), facts_from(doc, src, [
+        ("cells decided", "cells", "{:d}"), ("frames / events read", "frames", "{:d}"),
+        ("cells per second (software)", "cells_per_s", "{:.0f}"),
+        ("frames per second (software)", "frames_per_s", "{:.0f}"), ("sorted", "sorted", "{:d}"),
+        ("rejected frames", "errors", "{:d}"), ("threshold (margin >)", "threshold", "{:.3f}"),
+        ("detection precision", "detection.precision", "{:.3f}"),
+        ("detection recall", "detection.recall", "{:.3f}"),
+        ("decision accuracy", "decision_accuracy", "{:.3f}")], "measured (software, one run)"))
+    events_path = folder / "events.parquet"
+    if events_path.is_file():
+        events = pq.read_table(events_path).to_pydict()
+        ok = [not e for e in events["error"]]
+        stage_us = {s: np.asarray(events[f"{s}_us"], np.float64)[ok]
+                    for s in ("detect", "crop", "classify", "total") if f"{s}_us" in events}
+        section.figures.append(Figure("sort_latency", "Per-cell software latency of each stage "
+                                      "(measured wall time on this machine, not the FPGA).",
+                                      F.png_bytes(F.stage_histograms(stage_us, "stage latency"))))
+        if any(ok):
+            times = np.asarray(events["timestamp"], np.float64)[ok]
+            section.figures.append(Figure(
+                "sort_decisions", "Decisions per class and sort pulses over the source's time "
+                "(from events.parquet).", F.png_bytes(F.decisions_over_time(
+                    times, [c for c, k in zip(events["class_name"], ok) if k],
+                    np.asarray(events["sort"], bool)[ok], "decisions over time", "timestamp"))))
+    gate_path = folder / "gate.json"
+    if gate_path.is_file():
+        gate = read_json(gate_path)
+        curve = {k: [np.nan if x is None else x for x in v] for k, v in gate["curve"].items()}
+        section.figures.append(Figure("sort_gate", "Purity against recovery of 'sort when margin > t' "
+                                      "on the validation split, with the chosen gate (measured).",
+                                      F.png_bytes(F.purity_recovery_curve(curve, gate, "sort gate"))))
+        section.facts += facts_from(gate, ctx.rel(gate_path), [
+            ("gate threshold", "threshold", "{:.3f}"), ("gate purity (validation)", "purity", "{:.3f}"),
+            ("gate recovery (validation)", "recovery", "{:.3f}")], "measured on the validation split")
+    return section
+
+
+def _is_score(path: Path) -> bool:
+    try:
+        return "score_features" in read_json(path)
+    except ValueError:
+        return False
+
+
+@rule("score", 60, lambda folder: any(_is_score(p) for p in folder.glob("*.json")))
+def score_section(folder: Path, ctx: Context) -> Section:
+    import pyarrow.parquet as pq
+
+    path = next(p for p in sorted(folder.glob("*.json")) if _is_score(p))
+    doc = read_json(path)
+    section = Section(f"RT-DC scores: {Path(doc['output']).name}", ctx.rel(folder), facts_from(
+        doc, ctx.rel(path), [("events scored", "events", "{:d}"), ("sorted", "sorted", "{:d}"),
+                             ("classify µs per event", "classify_us_per_event", "{:.1f}")],
+        f"measured ({doc.get('backend')})"))
+    for name, n in doc.get("per_class", {}).items():
+        section.facts.append(Fact(f"decided {name}", n, ctx.rel(path), f"per_class.{name}", "{:d}"))
+    table = Path(doc.get("table_parquet", ""))
+    table = table if table.is_file() else path.with_suffix(".parquet")
+    if table.is_file():
+        cols = pq.read_table(table).to_pydict()
+        scores = {f: cols[f] for f in doc["score_features"] if f in cols}
+        section.figures.append(Figure("score_histograms", "Distribution of each ml_score_??? feature "
+                                      "written into the recording (bit-exact emulator).",
+                                      F.png_bytes(F.score_histograms(scores, "scores"))))
+    section.notes.append(f"Centres from {doc.get('positions')}; gate in Shape-Out/DCscope on "
+                         f"{', '.join(doc['score_features'])} or {doc.get('margin_feature')} (margin).")
+    return section
