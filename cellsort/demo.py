@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pydantic import Field
+
 from cellsort.atomic import write_json
 from cellsort.config import StrictModel
 from cellsort.data.dataset import parse_task
@@ -27,17 +29,21 @@ from cellsort.teacher.train import TeacherConfig, train_teacher
 
 
 class DemoConfig(StrictModel):
-    """What the demo runs: dataset size, seed, the task, and light teacher/student schedules."""
+    """What the demo runs: dataset size, seed, the task, and light teacher/student schedules.
 
-    n_images: int = 6000
-    seed: int = 0
+    ``distill`` chooses the student: any registered one, its options, the crop and its
+    binning (``distill: {student: small, bin: 4}`` in a ``--config`` file).
+    """
+
+    n_images: int = Field(6000, ge=30, le=10_000_000)
+    seed: int = Field(0, ge=0)
     task: str = "B,T4"
     teacher: TeacherConfig = TEACHER_PRESETS["cpu"]
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
     board: str = "coaxlink-ku035"
-    n_csim: int = 100
-    min_purity: float = 0.95
-    n_frames: int = 400
+    n_csim: int = Field(100, ge=1, le=100_000)
+    min_purity: float = Field(0.95, gt=0, le=1)
+    n_frames: int = Field(400, ge=10, le=1_000_000)
 
 
 def stage_data(out: Path, cfg: DemoConfig, log) -> dict:

@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from cellsort.demo import DemoConfig, run_demo
 from cellsort.cli.console import console
-
+from cellsort.config import load_config
+from cellsort.demo import DemoConfig, run_demo
 
 
 def demo(out: Path = typer.Option(Path("runs/demo"), help="Run folder."),
-         n_images: int = typer.Option(DemoConfig().n_images, min=30, help="Synthetic images."),
-         seed: int = typer.Option(DemoConfig().seed, help="Random seed.")):
+         config: Optional[Path] = typer.Option(None, help="YAML/JSON DemoConfig, e.g. another "
+                                               "registered student: distill: {student: small, "
+                                               "bin: 4, student_options: {weight_bits: 6}}."),
+         n_images: Optional[int] = typer.Option(None, min=30, help=f"Synthetic images (default "
+                                                f"{DemoConfig().n_images})."),
+         seed: Optional[int] = typer.Option(None, help="Random seed (default 0).")):
     """Run every stage end to end on synthetic data into a run folder."""
-    cfg = DemoConfig(n_images=n_images, seed=seed)
+    cfg = load_config(DemoConfig, config, n_images=n_images, seed=seed)
     run_demo(out, cfg, log=console.print)
-    console.print(f"[bold green]demo finished[/]: see {out}/run.json and {out}/montage.png")
+    console.print(f"[bold green]demo finished[/]: open {out}/report.html (the run report); "
+                  f"numbers in {out}/run.json")

@@ -82,6 +82,11 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
                 softmax: Optional[str] = typer.Option(None, help="Softmax implementation: stable "
                                                       "(hls4ml default), latency, legacy, argmax, skip."),
                 budget_us: Optional[float] = typer.Option(None, help="Latency budget (default 14.5 µs)."),
+                frontend: bool = typer.Option(True, help="Artifact folders: add the wrapper's "
+                                              "crop/binning front end (from the artifact's "
+                                              "preprocessing and the board's pixels per clock)."),
+                frame_width: Optional[int] = typer.Option(None, min=1, help="Front end: camera "
+                                                          "row width in pixels (default: the crop's)."),
                 report: Optional[Path] = typer.Option(None, help="Your csynth.xml/.rpt: put the "
                                                       "model beside it, layer by layer."),
                 as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
@@ -96,9 +101,16 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
             per_layer = {k.strip(): int(v) for k, v in (item.split("=") for item in layer_reuse.split(","))}
         except ValueError:
             raise typer.BadParameter(f"--layer-reuse {layer_reuse!r}: expected NAME=R[,NAME=R]") from None
-    opts = options_for_board(load_board(board), hls_tool=hls_tool, clock_mhz=clock_mhz,
+    preset = load_board(board)
+    fe = None
+    if frontend and model.is_dir() and report is None:  # a csynth report holds the network alone
+        from cellsort.firmware.latency import FrontEnd
+        from cellsort.student.artifact import load_preprocessing
+
+        fe = FrontEnd.of(load_preprocessing(model), preset.pixels_per_clock, frame_width)
+    opts = options_for_board(preset, hls_tool=hls_tool, clock_mhz=clock_mhz,
                              reuse_factor=reuse_factor, layer_reuse=per_layer, strategy=strategy,
-                             io_type=io_type, softmax=softmax, budget_us=budget_us)
+                             io_type=io_type, softmax=softmax, budget_us=budget_us, frontend=fe)
     rep = estimate_latency(_architecture(model), opts)
     vendor = compare(rep, read_csynth(report)) if report else None
     if as_json:
@@ -128,19 +140,26 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
 def _project(model: Path, board: str, out: Path):
     from cellsort.firmware.build import check_project, write_vendor_script
     from cellsort.firmware.convert import convert
+    from cellsort.firmware.wrapper import write_wrapper
 
     preset = load_board(board)
-    convert(_load(model).model, out, backend=preset.backend, io_type=preset.io_type,
+    art = _load(model)
+    convert(art.model, out, backend=preset.backend, io_type=preset.io_type,
             part=preset.part, clock_period=preset.clock_period_ns,
             reuse_factor=preset.reuse_factor).write()
     script = write_vendor_script(out, preset)
+    if preset.io_type == "io_stream":  # the instrument top streams pixels into the network
+        write_wrapper(out, art.model, art.preprocessing, preset)
     problems = check_project(out, preset)
     for p in problems:
         console.print(f"[red]check failed:[/] {p}")
     if problems:
         raise typer.Exit(1)
     console.print(f"wrote hls4ml project {out} for {preset.part} at {preset.clock_mhz:.0f} MHz "
-                  f"(static checks passed) and {script}")
+                  f"(static checks passed) and {script}"
+                  + (f"; instrument top (crop {art.preprocessing.input_size[0]}, bin "
+                     f"{art.preprocessing.bin}): {out / 'build_wrapper.tcl'}"
+                     if preset.io_type == "io_stream" else ""))
     return script
 
 

@@ -1,22 +1,26 @@
 """The one preprocessing definition shared by training, the software sorter and the firmware.
 
-A crop goes through two steps:
+A crop goes through three steps:
 
-1. :meth:`Preprocessing.fit_images` brings 8-bit images to the model's input size, by a
+1. :meth:`Preprocessing.fit_images` brings 8-bit images to the crop size ``input_size``, by a
    centred crop/pad (``fit="crop"``, what the instrument's region-of-interest crop does; no
-   resampling) or by anti-aliased resizing (``fit="resize"``, software only).
-2. :meth:`Preprocessing.normalize` maps each 8-bit pixel ``p`` to ``(p / 255 - mean) / std``.
+   resampling) or by anti-aliased resizing (``fit="resize"``, software only);
+2. then reduces the crop by ``bin`` x ``bin`` binning: each network pixel is the exact integer
+   mean of its ``b*b`` crop pixels, rounded half up, ``(sum + b*b // 2) // (b*b)`` (still one
+   8-bit code), so the network sees ``input_size / bin`` pixels (:attr:`network_size`);
+3. :meth:`Preprocessing.normalize` maps each 8-bit pixel ``p`` to ``(p / 255 - mean) / std``.
 
-Because step 2 acts on one 8-bit pixel at a time, it is fully described by the 256-entry
-:meth:`Preprocessing.pixel_table`; the firmware stores that table (after the student's input
-quantizer) as a ROM, so the normalisation of the HLS wrapper is the training normalisation.
+Steps 2 and 3 are integer operations and a 256-entry table (:meth:`pixel_table`); the
+firmware's front end (``hls/wrapper``) bins with the same integer arithmetic and stores the
+table (after the student's input quantizer) as a ROM, so what the network sees on the FPGA
+is what it saw in training.
 """
 from __future__ import annotations
 
 from typing import Literal
 
 import numpy as np
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from skimage.transform import resize
 
 from cellsort.config import StrictModel
@@ -33,15 +37,19 @@ class Preprocessing(StrictModel):
     Parameters
     ----------
     input_size : (int, int)
-        Model input height and width (paper student: 48 x 48).
+        Crop height and width (paper student: 48 x 48).
     fit : {"crop", "resize"}
         How images of another size reach ``input_size``.
+    bin : int
+        Side of the square binning after the crop (1: none); it must divide both sides, and
+        the network input is :attr:`network_size` = ``input_size / bin``.
     mean, std : float
         Normalisation of pixels scaled to [0, 1]; default the paper's LymphoMNIST values.
     """
 
     input_size: tuple[int, int] = (48, 48)
     fit: Literal["crop", "resize"] = "crop"
+    bin: int = Field(1, ge=1, le=16)
     mean: float = PAPER_MEAN
     std: float = PAPER_STD
 
@@ -52,6 +60,20 @@ class Preprocessing(StrictModel):
             raise ValueError(f"input_size must be at least 4x4, got {v}")
         return v
 
+    @model_validator(mode="after")
+    def _bin_divides(self):
+        h, w = self.input_size
+        if h % self.bin or w % self.bin:
+            raise ValueError(f"bin {self.bin} must divide the crop size {tuple(self.input_size)}")
+        if min(h, w) // self.bin < 2:
+            raise ValueError(f"bin {self.bin} leaves less than 2x2 pixels of {tuple(self.input_size)}")
+        return self
+
+    @property
+    def network_size(self) -> tuple[int, int]:
+        """Height and width of the network input (the crop after binning)."""
+        return self.input_size[0] // self.bin, self.input_size[1] // self.bin
+
     @field_validator("std")
     @classmethod
     def _positive_std(cls, v):
@@ -61,14 +83,15 @@ class Preprocessing(StrictModel):
 
     @classmethod
     def for_dataset(cls, data: Dataset, input_size: tuple[int, int] = (48, 48),
-                    fit: Literal["crop", "resize"] = "crop") -> "Preprocessing":
-        """Preprocessing with ``data``'s own mean and std (measured after fitting)."""
-        fitted = cls(input_size=input_size, fit=fit).fit_images(data.images)
+                    fit: Literal["crop", "resize"] = "crop", bin: int = 1) -> "Preprocessing":
+        """Preprocessing with ``data``'s own mean and std (measured after fitting and binning)."""
+        fitted = cls(input_size=input_size, fit=fit, bin=bin).fit_images(data.images)
         x = fitted.astype(np.float64) / 255.0
-        return cls(input_size=input_size, fit=fit, mean=float(x.mean()), std=float(x.std()))
+        return cls(input_size=input_size, fit=fit, bin=bin, mean=float(x.mean()), std=float(x.std()))
 
     def fit_images(self, images: np.ndarray) -> np.ndarray:
-        """Bring uint8 images of shape (N, H, W) or (H, W) to ``input_size``, still uint8."""
+        """Bring uint8 images of shape (N, H, W) or (H, W) to ``input_size`` and bin them to
+        :attr:`network_size`, still uint8 (the network's pixels before normalisation)."""
         images = np.asarray(images)
         if images.dtype != np.uint8:
             raise TypeError(f"preprocessing expects uint8 pixels, got {images.dtype}")
@@ -81,6 +104,7 @@ class Preprocessing(StrictModel):
                 stack = np.stack([
                     np.rint(resize(im, self.input_size, order=1, anti_aliasing=True,
                                    preserve_range=True)).astype(np.uint8) for im in stack])
+        stack = bin_pixels(stack, self.bin)
         return stack[0] if single else stack
 
     def pixel_table(self) -> np.ndarray:
@@ -95,5 +119,15 @@ class Preprocessing(StrictModel):
         return self.pixel_table().astype(np.float32)[pixels]
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Fit and normalise uint8 images (N, H, W) to float32 network input (N, h, w, 1)."""
+        """Fit, bin and normalise uint8 images (N, H, W) to float32 network input (N, h, w, 1)."""
         return self.normalize(self.fit_images(images))[..., None]
+
+
+def bin_pixels(stack: np.ndarray, b: int) -> np.ndarray:
+    """``b`` x ``b`` binning of uint8 images (N, H, W), H and W multiples of ``b``: the exact
+    integer mean of each block rounded half up, ``(sum + b*b // 2) // (b*b)`` (uint8)."""
+    if b == 1:
+        return stack
+    n, h, w = stack.shape
+    sums = stack.reshape(n, h // b, b, w // b, b).sum(axis=(2, 4), dtype=np.int64)
+    return ((sums + (b * b) // 2) // (b * b)).astype(np.uint8)

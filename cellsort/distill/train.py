@@ -14,6 +14,12 @@ cached by the teacher) and the same quantized student; only the loss differs:
 Mixup, when on, mixes the inputs, the labels and the teacher targets with one ``lambda`` and
 one pairing, so a mixed image is always scored against the mixture of its own targets.
 The mixup parameter is its own field (``mixup``), not the KD weight (``alpha``).
+
+Resolution distillation: the teacher's targets belong to the full-resolution crop of each
+cached row; the student sees that very crop (and view, and mixup) through its own
+:class:`~cellsort.data.Preprocessing`, cropped to ``input_size`` and binned ``bin`` x ``bin``
+(``bin=4``: a 48x48 crop seen as 12x12), so a coarse student learns from a teacher that saw
+every pixel.
 """
 from __future__ import annotations
 
@@ -39,11 +45,16 @@ Method = Literal["labels", "published", "kd", "kd-margin"]
 
 
 class DistillConfig(StrictModel):
-    """Student, loss and schedule of a distillation run."""
+    """Student, loss and schedule of a distillation run.
+
+    ``input_size`` is the crop and ``bin`` its binning; the student is built for the binned
+    size (``input_size / bin``).
+    """
 
     student: str = "paper"
     student_options: dict = {}
     input_size: tuple[Annotated[int, Field(ge=8, le=1024)], Annotated[int, Field(ge=8, le=1024)]] = (48, 48)
+    bin: int = Field(1, ge=1, le=16)
     method: Method = "kd-margin"
     epochs: int = Field(20, ge=1, le=100_000)
     batch_size: int = Field(128, ge=1, le=65_536)
@@ -154,7 +165,11 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     tf.config.experimental.enable_op_determinism()
     names = data.train.class_names
     groups = groups or {c: [c] for c in names}
-    prep = preprocessing or Preprocessing(input_size=cfg.input_size)
+    try:
+        prep = preprocessing or Preprocessing(input_size=cfg.input_size, bin=cfg.bin)
+    except ValueError as exc:
+        raise ConfigError(f"distillation input_size {cfg.input_size} with bin {cfg.bin}: "
+                          f"{' '.join(str(exc).split())}") from exc
     rows = training_rows(data, cache, groups)
     images = prep.fit_images(rows["images"])
     table = prep.pixel_table().astype(np.float32)
@@ -166,7 +181,7 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     else:
         t_hot = t_one = onehot
     try:
-        model = build_student(cfg.student, len(names), input_size=cfg.input_size, **cfg.student_options)
+        model = build_student(cfg.student, len(names), input_size=prep.network_size, **cfg.student_options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"student {cfg.student!r} with options {cfg.student_options}: {exc}") from exc
     if initial_weights is not None:

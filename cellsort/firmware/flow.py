@@ -12,7 +12,7 @@ from cellsort.firmware.boards import BoardPreset
 from cellsort.firmware.convert import convert, csim_logits, layer_diff
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
-from cellsort.firmware.latency import estimate_latency, options_for_board
+from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board
 from cellsort.firmware.latency.tools import TOOLS
 from cellsort.firmware.resources import estimate_resources
 from cellsort.metrics import classification_metrics, write_predictions
@@ -65,8 +65,10 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     same_emu = np.all(csim == emu_all[: len(sub)], axis=1)
     same_qk = np.all(csim == qkeras, axis=1)
     bad = np.flatnonzero(~(same_emu & same_qk))[:5]
-    latency = estimate_latency(model, options_for_board(board))
-    by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool)).to_dict()
+    frontend = FrontEnd.of(prep, board.pixels_per_clock)
+    latency = estimate_latency(model, options_for_board(board, frontend=frontend))
+    by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool,
+                                                               frontend=frontend)).to_dict()
                for tool in TOOLS}
     summary = {
         "board": board.model_dump(), "n_csim": int(len(sub)),

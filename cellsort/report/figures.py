@@ -159,10 +159,13 @@ def stage_histograms(stage_us: dict[str, np.ndarray], title: str):
         v = v[np.isfinite(v) & (v > 0)]
         if not len(v):
             continue
-        bins = np.logspace(np.log10(v.min()), np.log10(v.max()) + 1e-9, 30)
+        wide = v.max() / v.min() > 20  # log axis only where values span decades
+        bins = (np.logspace(np.log10(v.min()), np.log10(v.max()) + 1e-9, 30) if wide
+                else np.linspace(v.min(), v.max() + 1e-9, 30))
         ax.hist(v, bins=bins, color="tab:blue")
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        if wide:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         for q, ls in ((50, "-"), (99, "--")):
             ax.axvline(np.percentile(v, q), color="tab:red", ls=ls, lw=0.9,
                        label=f"p{q} {np.percentile(v, q):.0f} µs")

@@ -272,7 +272,7 @@ def firmware_section(folder: Path, ctx: Context) -> Section:
     section.figures.append(Figure(
         "firmware_latency", "Per-layer latency by tool: bars are each stage's own latency, dots when "
         "its last word leaves, the green band the calibrated range of the total, the dashed line the "
-        f"budget. Method: {lat['method']}.",
+        "budget. Methods: " + "; ".join(f"{tool}: {rep['method']}" for tool, rep in per_tool.items()) + ".",
         F.png_bytes(F.latency_layers(per_tool, lat["budget_us"], "latency per layer"))))
     res = doc.get("resources", {})
     total = res.get("total", {})
@@ -351,7 +351,8 @@ def score_section(folder: Path, ctx: Context) -> Section:
                              ("classify µs per event", "classify_us_per_event", "{:.1f}")],
         f"measured ({doc.get('backend')})"))
     for name, n in doc.get("per_class", {}).items():
-        section.facts.append(Fact(f"decided {name}", n, ctx.rel(path), f"per_class.{name}", "{:d}"))
+        section.facts.append(Fact(f"decided {name}", n, ctx.rel(path), f"per_class.{name}", "{:d}",
+                                  f"measured ({doc.get('backend')})"))
     table = Path(doc.get("table_parquet", ""))
     table = table if table.is_file() else path.with_suffix(".parquet")
     if table.is_file():

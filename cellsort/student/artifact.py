@@ -66,6 +66,17 @@ def save_student(folder: str | Path, artifact: StudentArtifact) -> Path:
     return folder
 
 
+def load_preprocessing(folder: str | Path) -> Preprocessing:
+    """The :class:`Preprocessing` of an artifact folder (``preprocessing.json``), checked."""
+    path = Path(folder) / "preprocessing.json"
+    if not path.is_file():
+        raise DataError(f"{folder}: not a student artifact (missing preprocessing.json)")
+    try:
+        return Preprocessing.model_validate_json(path.read_text())
+    except ValueError as exc:
+        raise DataError(f"{path}: invalid preprocessing ({' '.join(str(exc).split())})") from exc
+
+
 def load_student(folder: str | Path) -> StudentArtifact:
     """Read an artifact folder written by :func:`save_student`, checking that its metadata is
     well-formed and agrees with the model (input size, one class name per output)."""
@@ -75,11 +86,7 @@ def load_student(folder: str | Path) -> StudentArtifact:
     for name in ("model.h5", "preprocessing.json", "artifact.json"):
         if not (folder / name).is_file():
             raise DataError(f"{folder}: not a student artifact (missing {name})")
-    try:
-        prep = Preprocessing.model_validate_json((folder / "preprocessing.json").read_text())
-    except ValueError as exc:
-        raise DataError(f"{folder / 'preprocessing.json'}: invalid preprocessing "
-                        f"({' '.join(str(exc).split())})") from exc
+    prep = load_preprocessing(folder)
     meta_path = folder / "artifact.json"
     try:
         meta = json.loads(meta_path.read_text())
@@ -91,9 +98,10 @@ def load_student(folder: str | Path) -> StudentArtifact:
     if len(names) != outputs:
         raise DataError(f"{meta_path}: {len(names)} class names {list(names)} for a model with "
                         f"{outputs} outputs")
-    if in_shape != tuple(prep.input_size):
+    if in_shape != prep.network_size:
         raise DataError(f"{folder / 'preprocessing.json'}: input_size {tuple(prep.input_size)} "
-                        f"differs from the model's input {in_shape}")
+                        f"binned {prep.bin}x{prep.bin} gives {prep.network_size}, not the "
+                        f"model's input {in_shape}")
     info = {k: v for k, v in meta.items() if k not in ("class_names", "threshold")}
     return StudentArtifact(model, prep, names, threshold, info)
 

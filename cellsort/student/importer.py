@@ -142,10 +142,10 @@ def import_float_model(path, prep: Preprocessing, images: np.ndarray, cfg: Quant
                        name: str = "paper", n_classes: int = 2, target: float = 0.99) -> Imported:
     """Import ``path`` and quantize it; if the agreement misses ``target`` at the requested
     widths, also say which wider widths reach it (``report['reaches_target']``)."""
-    arch, steps = float_network(path, name, n_classes, prep.input_size)
-    if tuple(arch.input_shape[:2]) != tuple(prep.input_size) or arch.input_shape[-1] != 1:
+    arch, steps = float_network(path, name, n_classes, prep.network_size)
+    if tuple(arch.input_shape[:2]) != prep.network_size or arch.input_shape[-1] != 1:
         raise DataError(f"{path}: the model takes {arch.input_shape}, the preprocessing gives "
-                        f"{(*prep.input_size, 1)}")
+                        f"{(*prep.network_size, 1)}")
     if arch.output_shape[-1] != n_classes:
         raise DataError(f"{path}: the model has {arch.output_shape[-1]} outputs for "
                         f"{n_classes} class names")

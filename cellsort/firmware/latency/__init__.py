@@ -6,9 +6,9 @@ band, and :mod:`.vendor` for reading a user's own C-synthesis report.
 """
 from cellsort.firmware.latency.calibration import load_calibration
 from cellsort.firmware.latency.estimate import LatencyReport, LayerTiming, estimate_latency
-from cellsort.firmware.latency.options import BUDGET_US, LatencyOptions, options_for_board
+from cellsort.firmware.latency.options import BUDGET_US, FrontEnd, LatencyOptions, options_for_board
 from cellsort.firmware.latency.tools import TOOLS
 from cellsort.firmware.latency.vendor import compare, read_csynth
 
-__all__ = ["BUDGET_US", "LatencyOptions", "LatencyReport", "LayerTiming", "TOOLS", "compare",
+__all__ = ["BUDGET_US", "FrontEnd", "LatencyOptions", "LatencyReport", "LayerTiming", "TOOLS", "compare",
            "estimate_latency", "load_calibration", "options_for_board", "read_csynth"]

@@ -78,9 +78,41 @@ def stage_outputs(stage: Stage, timing: StageTiming, arrivals: np.ndarray):
     return t, t + timing.depth
 
 
-def simulate_stream(stages: list[Stage], timings: list[StageTiming], overhead: int) -> list[int]:
-    """Finish cycle of every stage (last word written) in a DATAFLOW region; see module doc."""
-    arrivals = np.arange(stages[0].in_tokens, dtype=np.int64)  # the input: one word a cycle
+#: Pipeline depths of the front end's two loops (beat in → binned row out; row in → pixel out).
+FRONTEND_BIN_DEPTH, FRONTEND_ROM_DEPTH = 3, 2
+
+
+def frontend_arrivals(fe, n_words: int) -> np.ndarray:
+    """When each network input word leaves the wrapper's front end (``hls/wrapper``), cycle 0
+    being the crop's first beat.
+
+    ``crop_bin`` reads a beat a cycle (II 1), so crop row ``r`` has all its pixels after beat
+    ``r * row_beats + ceil(crop_w / P) - 1``; bin row ``i`` leaves as one word
+    :data:`FRONTEND_BIN_DEPTH` cycles after its last row. ``normalise`` turns each word into
+    ``crop_w / bin`` pixels, one a cycle, :data:`FRONTEND_ROM_DEPTH` cycles after reading it
+    (hls4ml's input FIFO never fills: the network's first convolution reads no faster).
+    """
+    (h, w), b, p = fe.crop, fe.bin, fe.pixels_per_clock
+    rows, cols = h // b, w // b
+    if rows * cols != n_words:
+        raise ValueError(f"front end gives {rows}x{cols} pixels, the network reads {n_words}")
+    row_done = (np.arange(1, rows + 1) * b - 1) * fe.row_beats + -(-w // p) - 1 + FRONTEND_BIN_DEPTH
+    out, free = np.empty((rows, cols), np.int64), 0
+    for i, ready in enumerate(row_done):
+        start = max(int(ready) + 1, free)
+        out[i] = start + np.arange(cols) + FRONTEND_ROM_DEPTH
+        free = start + cols
+    return out.ravel()
+
+
+def simulate_stream(stages: list[Stage], timings: list[StageTiming], overhead: int,
+                    arrivals: np.ndarray | None = None) -> list[int]:
+    """Finish cycle of every stage (last word written) in a DATAFLOW region; see module doc.
+
+    ``arrivals``: when the network's input words arrive (default one a cycle from cycle 0).
+    """
+    if arrivals is None:
+        arrivals = np.arange(stages[0].in_tokens, dtype=np.int64)
     done, prev = [], 0
     for stage, timing in zip(stages, timings):
         accepted, arrivals = stage_outputs(stage, timing, arrivals)
@@ -89,12 +121,14 @@ def simulate_stream(stages: list[Stage], timings: list[StageTiming], overhead: i
     return done
 
 
-def simulate_parallel(stages: list[Stage], timings: list[StageTiming], overhead: int) -> list[int]:
-    """io_parallel: stages run one after another. A convolution computes one output pixel per
-    ``RF`` cycles (hls4ml's partition loop); a dense layer takes its pass; pooling and
-    activations are combinational logic inside the pipeline (a cycle each); a softmax its
-    table set-up and depth."""
-    done, t = [], 0
+def simulate_parallel(stages: list[Stage], timings: list[StageTiming], overhead: int,
+                      arrivals: np.ndarray | None = None) -> list[int]:
+    """io_parallel: stages run one after another, once the whole input is there (the last of
+    ``arrivals``, default cycle 0). A convolution computes one output pixel per ``RF`` cycles
+    (hls4ml's partition loop); a dense layer takes its pass; pooling and activations are
+    combinational logic inside the pipeline (a cycle each); a softmax its table set-up and
+    depth."""
+    done, t = [], 0 if arrivals is None else int(np.max(arrivals)) + 1
     for stage, timing in zip(stages, timings):
         if stage.kind == "conv2d":
             t += stage.out_rows * stage.out_cols * stage.reuse_factor + timing.depth - stage.reuse_factor + 1

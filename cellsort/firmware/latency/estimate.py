@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from cellsort.architecture import Architecture, ArchitectureError, read_architecture
-from cellsort.firmware.latency.dataflow import simulate_parallel, simulate_stream
+from cellsort.firmware.latency.dataflow import frontend_arrivals, simulate_parallel, simulate_stream
 from cellsort.firmware.latency.options import LatencyOptions
 from cellsort.firmware.latency.rules import timing_for
 from cellsort.firmware.latency.stages import lower
@@ -113,14 +113,38 @@ def model_cycles(arch: Architecture, options: LatencyOptions) -> tuple[int, list
                                 "softmax is skipped")
     timings = [timing_for(s, params, options) for s in stages]
     simulate = simulate_stream if options.io_type == "io_stream" else simulate_parallel
-    done = simulate(stages, timings, params.overhead)
+    fe = options.frontend
+    arrivals = None if fe is None else frontend_arrivals(fe, stages[0].in_tokens)
+    done = simulate(stages, timings, params.overhead, arrivals)
     rows = []
+    if fe is not None:
+        beats = fe.crop[0] * fe.row_beats
+        rows.append(LayerTiming("frontend", "frontend", beats, "1", int(arrivals[-1]) + 1,
+                                int(arrivals[-1]) + 1, f"crop {fe.crop[0]}x{fe.crop[1]}, bin "
+                                f"{fe.bin}, {fe.pixels_per_clock} px a beat"))
     for stage, timing, end in zip(stages, timings, done):
         ii = np.broadcast_to(np.asarray(timing.ii), (stage.in_tokens,))
         own = int(timing.startup + ii.sum() + timing.compute + timing.depth)
         shown = str(int(ii[0])) if ii.min() == ii.max() else f"{int(ii.min())}-{int(ii.max())}"
         rows.append(LayerTiming(stage.name, stage.kind, stage.in_tokens, shown, own, end, timing.note))
     return done[-1], rows
+
+
+def _frontend_band(arch, options, cycles, low, high, evidence):
+    """Widen the band by :data:`~.calibration.EXTRAPOLATION` of the cycles the front end adds
+    (no vendor report holds cellsort's front end) and say so."""
+    from cellsort.firmware.latency.calibration import EXTRAPOLATION
+
+    alone, _ = model_cycles(arch, options.model_copy(update={"frontend": None}))
+    extra = max(0, cycles - alone)
+    widen = int(np.ceil(extra * EXTRAPOLATION))
+    fe = options.frontend
+    note = (f"front end (crop {fe.crop[0]}x{fe.crop[1]} binned {fe.bin}x{fe.bin}, "
+            f"{fe.pixels_per_clock} px a beat, rows of {fe.row_beats} beats) adds {extra:,} cycles "
+            f"to the network alone ({alone:,}); modelled from the wrapper's loops (a beat a cycle, "
+            f"a binned pixel a cycle), in no vendor report: band widened "
+            f"{100 * EXTRAPOLATION:.0f}% of those cycles")
+    return max(0, low - widen), high + widen, evidence + [note]
 
 
 def estimate_latency(model, options: LatencyOptions | None = None) -> LatencyReport:
@@ -137,6 +161,8 @@ def estimate_latency(model, options: LatencyOptions | None = None) -> LatencyRep
     arch = _architecture(model)
     cycles, rows = model_cycles(arch, options)
     low, high, evidence = band_for(arch, options, cycles)
+    if options.frontend is not None:
+        low, high, evidence = _frontend_band(arch, options, cycles, low, high, evidence)
     tool = TOOLS[options.hls_tool]
     method = (f"analytic model of hls4ml {options.io_type} templates for {tool.label}, "
               f"{evidence[0]}")

@@ -11,11 +11,35 @@ from cellsort.config import StrictModel
 BUDGET_US = 14.5
 
 
+class FrontEnd(StrictModel):
+    """The wrapper's pixel front end (``hls/wrapper``): the camera stream brings
+    ``pixels_per_clock`` Mono8 pixels a beat, rows of ``frame_width`` pixels (default: the
+    crop's width, a camera region of interest as wide as the crop); the crop is binned
+    ``bin`` x ``bin`` before the normalisation ROM."""
+
+    crop: tuple[int, int] = (48, 48)
+    bin: int = Field(1, ge=1, le=16)
+    pixels_per_clock: int = Field(1, ge=1, le=64)
+    frame_width: int | None = Field(None, ge=1, le=65_535)
+
+    @classmethod
+    def of(cls, prep, pixels_per_clock: int, frame_width: int | None = None) -> "FrontEnd":
+        """The front end that feeds a student with :class:`~cellsort.data.Preprocessing` ``prep``."""
+        return cls(crop=tuple(prep.input_size), bin=prep.bin, pixels_per_clock=pixels_per_clock,
+                   frame_width=frame_width)
+
+    @property
+    def row_beats(self) -> int:
+        """Beats of one frame row."""
+        return -(-(self.frame_width or self.crop[1]) // self.pixels_per_clock)
+
+
 class LatencyOptions(StrictModel):
     """How the design is built and judged.
 
     ``reuse_factor`` applies to every convolution and dense layer unless ``layer_reuse``
-    names the layer. ``softmax`` is the hls4ml implementation of a softmax layer in the model
+    names the layer. ``frontend`` adds the wrapper's crop/binning front end before the
+    network (None: the network alone, its input a word a cycle from cycle 0). ``softmax`` is the hls4ml implementation of a softmax layer in the model
     (hls4ml's default is ``stable``).
     """
 
@@ -28,6 +52,7 @@ class LatencyOptions(StrictModel):
     budget_us: float = Field(BUDGET_US, gt=0, le=1e6)
     softmax: Literal["stable", "latency", "legacy", "argmax", "skip"] = "stable"
     hls4ml_version: str = Field("1.3.0", pattern=r"^\d+\.\d+(\.\d+)?")
+    frontend: FrontEnd | None = None
 
     @property
     def inlined_line_buffer(self) -> bool:
@@ -67,4 +92,6 @@ def options_for_board(board, **overrides) -> LatencyOptions:
     base = {"hls_tool": board.backend.lower(), "clock_mhz": board.clock_mhz,
             "io_type": board.io_type, "reuse_factor": board.reuse_factor}
     base.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(base.get("frontend"), FrontEnd):
+        base["frontend"] = base["frontend"].model_dump()
     return load_config(LatencyOptions, None, **base)
