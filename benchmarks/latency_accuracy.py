@@ -13,7 +13,7 @@ crops (G1 vs G2, when ``../shared/data/jurkat-ifc`` is present):
 - the fastest design whose mean accuracy is within 1 point of the paper student trained the
   same way (same method, same seeds), judged by the upper end of its Vitis 250 MHz band.
 
-Usage (from the repository root; about 40 minutes on 2 CPU cores, resumable)::
+Usage (from the repository root; about 30 minutes on 2 CPU cores, resumable)::
 
     .venv/bin/python benchmarks/latency_accuracy.py            # writes benchmarks/results/latency_accuracy.json
     .venv/bin/python benchmarks/latency_accuracy.py --quick    # a smoke run (minutes)
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latency_accuracy.json")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "bench-latency-accuracy")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--quick", action="store_true", help="2 designs, 1 seed, 2 epochs (smoke run)")
     args = ap.parse_args(argv)
     grid, seeds, epochs = GRID, list(range(args.seeds)), args.epochs
