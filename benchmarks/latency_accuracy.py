@@ -101,23 +101,13 @@ def train_one(name: str, data, cache, groups, design: StudentDesign, method: str
 
 def hardware(design: StudentDesign, board) -> dict:
     """Latency (calibrated model, front end included) per tool and clock, and resources."""
-    from cellsort.firmware.latency import estimate_latency
-    from cellsort.firmware.resources import estimate_resources
+    from cellsort.firmware.cost import latency_of, resources_of
 
     model = design.build(2)
-    latency = {}
-    for tool, mhz in TIMINGS:
-        rep = estimate_latency(model, design.latency_options(board, hls_tool=tool, clock_mhz=mhz))
-        latency[f"{tool}@{mhz}"] = {"us": rep.total_us, "low_us": rep.total_us_low,
-                                    "high_us": rep.total_us_high, "cycles": rep.total_cycles,
-                                    "verdict": rep.verdict, "method": rep.method}
-    res = estimate_resources(model, design.reuse_factor)
-    total, cap = res["total"], board.capacity
-    used = {"lut": total["lut_mult"], "dsp": total["dsp"], "bram18": total["bram18"]}
-    return {"params": int(model.count_params()), "latency": latency,
-            "resources": {"method": res["method"], "used": used,
-                          "fraction": {k: v / getattr(cap, k) for k, v in used.items()},
-                          "fits": all(v <= getattr(cap, k) for k, v in used.items())}}
+    return {"params": int(model.count_params()),
+            "latency": {f"{tool}@{mhz}": latency_of(design, board, model, hls_tool=tool, clock_mhz=mhz)
+                        for tool, mhz in TIMINGS},
+            "resources": resources_of(design, board, model)}
 
 
 def summarise(runs: list[dict]) -> dict:

@@ -7,6 +7,7 @@ from rich.markup import escape
 from cellsort.cli import data as data_cli
 from cellsort.cli.console import err_console
 from cellsort.cli import demo as demo_cli
+from cellsort.cli import explore as explore_cli
 from cellsort.cli import hls as hls_cli
 from cellsort.cli import report as report_cli
 from cellsort.cli import score as score_cli
@@ -28,6 +29,7 @@ app.command("distill")(train_cli.distill_cmd)
 app.command("sort")(sort_cli.sort_cmd)
 app.command("score")(score_cli.score_cmd)
 app.command("report")(report_cli.report_cmd)
+app.command("explore")(explore_cli.explore_cmd)
 
 #: Errors shown as one clear line (they already name the file and the problem).
 USER_ERRORS = (DataError, ConfigError)

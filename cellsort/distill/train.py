@@ -132,7 +132,7 @@ def _logits(model, prep: Preprocessing, images: np.ndarray, batch: int = 512) ->
 def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | None = None,
             groups=None, preprocessing: Preprocessing | None = None, progress: bool = True,
             teacher_ref: str | None = None, initial_weights: list | None = None,
-            extra_info: dict | None = None) -> dict:
+            extra_info: dict | None = None, on_epoch=None, test: bool = True) -> dict:
     """Train a quantized student with ``cfg.method`` and save it as an artifact in ``out``.
 
     Parameters
@@ -147,6 +147,12 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
         Start from these weights (QAT fine-tuning of an imported student).
     extra_info : dict, optional
         Stored in the artifact beside the distillation summary.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch, val_metrics)`` after each epoch; an exception it raises
+        (e.g. a search pruning a hopeless trial) stops the run and propagates.
+    test : bool
+        Measure the test split (False: a search's trials, where the test split must stay
+        unseen until the search has chosen).
 
     Returns
     -------
@@ -216,6 +222,8 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
         val = classification_metrics(data.val.labels, _logits(model, prep, data.val.images))
         history.append({"epoch": epoch + 1, "train_loss": total / len(images),
                         **{f"val_{k}": v for k, v in val.items()}})
+        if on_epoch is not None:
+            on_epoch(epoch + 1, val)
         if val["accuracy"] > best:
             best, best_weights, bad = val["accuracy"], model.get_weights(), 0
         else:
@@ -223,15 +231,16 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
             if bad >= cfg.patience:
                 break
     model.set_weights(best_weights)
-    test_logits = _logits(model, prep, data.test.images)
-    test = classification_metrics(data.test.labels, test_logits)
-    summary = {"method": cfg.method, "val_accuracy": best, "test": test, "history": history,
+    test_logits = _logits(model, prep, data.test.images) if test else None
+    test_metrics = classification_metrics(data.test.labels, test_logits) if test else None
+    summary = {"method": cfg.method, "val_accuracy": best, "test": test_metrics, "history": history,
                "best_epoch": int(np.argmax([h["val_accuracy"] for h in history]) + 1),
                "train_rows": int(len(images)), "teacher": teacher_ref,
                "config": cfg.model_dump(mode="json"), "split": data.record}
     save_student(out, StudentArtifact(model, prep, names, 0.0, {**(extra_info or {}),
                                                                  "distill": summary}))
-    write_predictions(Path(out) / "predictions.npz", data.test.labels, test_logits, names)
+    if test:
+        write_predictions(Path(out) / "predictions.npz", data.test.labels, test_logits, names)
     return summary
 
 

@@ -32,11 +32,17 @@ class Report:
                              for s in self.sections]}
 
 
+def _skipped(folder: Path) -> bool:
+    """Hidden folders, a report's PNG folder, and a search's per-trial students (the search's
+    own section shows its front)."""
+    return (folder.name.startswith(".") or folder.name.endswith("_files")
+            or (folder.name == "trials" and (folder.parent / "explore.json").is_file()))
+
+
 def _folders(root: Path) -> list[Path]:
     found, frontier = [root], [root]
     for _ in range(MAX_DEPTH):
-        frontier = sorted(p for f in frontier for p in f.iterdir()
-                          if p.is_dir() and not p.name.startswith(".") and not p.name.endswith("_files"))
+        frontier = sorted(p for f in frontier for p in f.iterdir() if p.is_dir() and not _skipped(p))
         found += frontier
     return found
 

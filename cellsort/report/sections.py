@@ -364,3 +364,27 @@ def score_section(folder: Path, ctx: Context) -> Section:
     section.notes.append(f"Centres from {doc.get('positions')}; gate in Shape-Out/DCscope on "
                          f"{', '.join(doc['score_features'])} or {doc.get('margin_feature')} (margin).")
     return section
+
+
+@rule("explore", 70, _has_json("explore.json", "front"))
+def explore_section(folder: Path, ctx: Context) -> Section:
+    """The search's Pareto front (its plot) and the design exported for the budget."""
+    doc = read_json(folder / "explore.json")
+    src = ctx.rel(folder / "explore.json")
+    section = Section(f"Design search: {len(doc['front'])} designs on the front", ctx.rel(folder))
+    for state, n in doc.get("trials", {}).items():
+        section.facts.append(Fact(f"trials {state}", n, src, f"trials.{state}", "{:d}", "Optuna study"))
+    section.facts += facts_from(doc, src, [
+        ("budget, µs", "budget_us", "{:g}"), ("best: trial", "best.trial", "{:d}"),
+        ("best: design", "best.label", "{}"), ("best: method", "best.method", "{}"),
+        ("best: validation accuracy", "best.val_accuracy", "{:.4f}"),
+        ("best: test accuracy (emulator)", "best.test_accuracy", "{:.4f}"),
+        ("best: latency, µs", "best.latency_us", "{:.2f}"),
+        ("best: band high, µs", "best.latency_high_us", "{:.2f}")],
+        "validation chose; test measured on the front only; latency by the calibrated model")
+    plot = folder / "front.png"
+    if plot.is_file():
+        section.figures.append(Figure("explore_front", "Validation accuracy against calibrated latency "
+                                      "of the feasible trials (colour: multiplier LUTs), the Pareto "
+                                      "front joined. " + doc.get("method", ""), plot.read_bytes()))
+    return section

@@ -1,0 +1,75 @@
+"""The search space of ``cellsort explore``: which student designs a trial may draw.
+
+Every choice is categorical, so the sampler (NSGA-II) can cross designs over: registered
+architecture, binning of the crop, weight and activation bit widths, reuse factor and the
+distillation method. A combination that cannot be built (a deep student on a 12-pixel input)
+is refused by the design itself and the trial is pruned.
+"""
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from cellsort.config import StrictModel
+from cellsort.distill.train import Method
+from cellsort.student.design import StudentDesign
+
+
+class SearchSpace(StrictModel):
+    """The values a trial may choose (each list non-empty)."""
+
+    students: list[str] = Field(default_factory=lambda: ["paper", "small", "tiny", "deep"], min_length=1)
+    crop: int = Field(48, ge=8, le=1024)
+    bins: list[int] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
+    weight_bits: list[int] = Field(default_factory=lambda: [4, 5, 6, 7, 8], min_length=1)
+    act_bits: list[int] = Field(default_factory=lambda: [4, 5, 6, 7, 8], min_length=1)
+    reuse_factors: list[int] = Field(default_factory=lambda: [1, 2, 4], min_length=1)
+    methods: list[Method] = Field(default_factory=lambda: ["labels", "kd-margin"], min_length=1)
+
+    @field_validator("students")
+    @classmethod
+    def _registered(cls, v):
+        from cellsort.student import models  # noqa: F401  (registers the builders)
+        from cellsort.student.registry import list_students
+
+        unknown = sorted(set(v) - set(list_students()))
+        if unknown:
+            raise ValueError(f"unknown students {unknown}; registered: {', '.join(list_students())}")
+        return v
+
+    @field_validator("weight_bits", "act_bits")
+    @classmethod
+    def _bits(cls, v):
+        if not all(2 <= b <= 16 for b in v):
+            raise ValueError(f"bit widths must be 2 to 16, got {v}")
+        return v
+
+    @field_validator("bins", "reuse_factors")
+    @classmethod
+    def _positive(cls, v):
+        if not all(1 <= b <= 4096 for b in v):
+            raise ValueError(f"values must be 1 to 4096, got {v}")
+        return v
+
+    def without_teacher(self) -> "SearchSpace":
+        """The space without teacher-based methods (no teacher given)."""
+        methods = [m for m in self.methods if not m.startswith("kd")] or ["labels"]
+        return self.model_copy(update={"methods": methods})
+
+
+def suggest(trial, space: SearchSpace) -> tuple[StudentDesign, str]:
+    """Draw a design and a distillation method for an Optuna ``trial``.
+
+    Raises
+    ------
+    ValueError
+        The drawn combination is not a valid design (the caller prunes the trial).
+    """
+    design = StudentDesign(
+        student=trial.suggest_categorical("student", space.students),
+        crop=space.crop,
+        bin=trial.suggest_categorical("bin", space.bins),
+        options={"weight_bits": trial.suggest_categorical("weight_bits", space.weight_bits),
+                 "act_bits": trial.suggest_categorical("act_bits", space.act_bits)},
+        reuse_factor=trial.suggest_categorical("reuse_factor", space.reuse_factors))
+    design.build(2)  # refuses inputs too small for the architecture (ValueError)
+    return design, trial.suggest_categorical("method", space.methods)
