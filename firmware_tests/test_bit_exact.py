@@ -7,6 +7,7 @@ from cellsort.firmware.convert import convert, csim_logits, hls_config
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import Fixed, input_format, pixel_codes
 from cellsort.student import build_student
+from cellsort.student.design import FAMILY
 from firmware_tests.conftest import perturbed
 
 
@@ -126,3 +127,21 @@ def test_csim_bit_exact_io_parallel_paper_student(crops, tmp_path):
     model, prep = perturbed(build_student("paper"), seed=7, scale=0.2), Preprocessing()
     csim, emu, qk = _csim_vs_emulator(model, prep, crops[:8], tmp_path, io_type="io_parallel")
     assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
+
+
+#: One member per binning, architecture and bit width of the family (each compile ~20 s).
+FAMILY_SAMPLE = [d for d in FAMILY if (d.student, d.bin, d.options.get("weight_bits")) in
+                 {("paper", 3, None), ("small", 2, None), ("deep", 2, None), ("paper", 4, 4)}]
+
+
+@pytest.mark.parametrize("design", FAMILY_SAMPLE, ids=lambda d: d.label)
+def test_family_converts_and_c_simulates_bit_exactly(design, crops, tmp_path):
+    """Every binned member of the student family: built from the registry by name and
+    options, QKeras from pixels to logits, bit-exact through hls4ml on binned crops."""
+    model = perturbed(design.build(2), seed=design.bin, scale=0.3)
+    prep = design.preprocessing()
+    assert all(type(layer).__name__ in ("InputLayer", "QActivation", "QConv2D", "MaxPooling2D",
+                                        "Flatten", "Dropout", "QDense") for layer in model.layers)
+    csim, emu, qk = _csim_vs_emulator(model, prep, crops[:10], tmp_path)
+    assert np.array_equal(csim, emu) and np.array_equal(csim, qk)
+    assert np.ptp(csim[:, 1] - csim[:, 0]) > 0.1

@@ -185,10 +185,11 @@ class Emulator:
                 w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy())
                 b = b_fmt.codes(layer.bias_quantizer_internal(bias).numpy())
                 shift = frac + w_fmt.frac - b_fmt.frac
-                if shift < 0:
-                    raise ValueError(f"{layer.name}: bias format is finer than the products; "
-                                     f"it cannot be added exactly")
-                frac += w_fmt.frac
+                if shift < 0:  # bias finer than the products: products on the bias's grid
+                    w, shift = w << -shift, 0
+                    frac = b_fmt.frac
+                else:
+                    frac += w_fmt.frac
                 ksize = tuple(w.shape[:2]) if kind == "QConv2D" else (1, 1)
                 w = w.reshape(-1, w.shape[-1])  # HWIO rows in im2col order (dy, dx, channel)
                 b_acc = b << shift

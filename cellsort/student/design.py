@@ -91,3 +91,19 @@ class StudentDesign(StrictModel):
                             pixels_per_clock=board.pixels_per_clock)
         return options_for_board(board, reuse_factor=self.reuse_factor, frontend=frontend,
                                  **overrides)
+
+
+#: The student family of the latency-accuracy benchmark: the paper student at every binning
+#: of the 48-pixel crop (48, 24, 16 and 12 pixels a side), narrower and deeper variants, and
+#: 6- and 4-bit weights and activations.
+FAMILY: tuple[StudentDesign, ...] = (
+    StudentDesign(student="paper", bin=1),
+    StudentDesign(student="paper", bin=2),
+    StudentDesign(student="paper", bin=3),
+    StudentDesign(student="paper", bin=4),
+    StudentDesign(student="small", bin=2),
+    StudentDesign(student="small", bin=4),
+    StudentDesign(student="deep", bin=2),
+    StudentDesign(student="paper", bin=4, options={"weight_bits": 6, "act_bits": 6}),
+    StudentDesign(student="paper", bin=4, options={"weight_bits": 4, "act_bits": 4}),
+)

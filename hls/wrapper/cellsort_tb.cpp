@@ -1,8 +1,10 @@
-// Testbench: feeds frames to cellsort_top and checks margin, class and trigger against the
-// values the Python emulator computed (tb_wrapper/expected.txt). Exit status 1 on mismatch.
+// Testbench: feeds whole frames to cellsort_top and checks detection (found, centroid, crop
+// corner), trigger, margin and class against what Python computed for the same frames
+// (tb_wrapper/expected.txt: cellsort.sorter.fpga_detect and the emulator). Exit 1 on mismatch.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "cellsort_top.h"
 
@@ -13,31 +15,55 @@ int main() {
         return 2;
     }
     unsigned n, width, height, matched = 0;
-    frames >> n >> width >> height;
+    unsigned thr, min_area, max_area, wl, wr, gap, trig;
+    double threshold;
+    frames >> n >> width >> height >> thr >> min_area >> max_area >> wl >> wr >> gap >> trig >> threshold;
+    if (width > CS_MAX_WIDTH || height > CS_MAX_HEIGHT) {
+        std::cerr << "frames larger than CS_MAX_WIDTH x CS_MAX_HEIGHT\n";
+        return 2;
+    }
+    detect_regs_t regs;
+    regs.threshold = thr; regs.min_area = min_area; regs.max_area = max_area;
+    regs.window_left = wl; regs.window_right = wr; regs.max_gap = gap; regs.trigger_col = trig;
+    std::vector<beat_t> background(CS_MAX_HEIGHT * CS_MAX_BEATS, 0);
+    unsigned beats = (width + CS_PIXELS_PER_CLOCK - 1) / CS_PIXELS_PER_CLOCK;
+    for (unsigned r = 0; r < height; r++)
+        for (unsigned c = 0; c < width; c++) {
+            unsigned v;
+            frames >> v;
+            unsigned b = c / CS_PIXELS_PER_CLOCK, k = c % CS_PIXELS_PER_CLOCK;
+            background[r * CS_MAX_BEATS + b].range(8 * k + 7, 8 * k) = v;
+        }
     for (unsigned f = 0; f < n; f++) {
-        unsigned roi_row, roi_col;
-        double threshold, want_margin;
-        unsigned want_trigger, want_cls;
-        frames >> roi_row >> roi_col >> threshold;
-        expected >> want_margin >> want_trigger >> want_cls;
         hls::stream<beat_t> stream("frame");
-        for (unsigned r = 0; r < height; r++)
-            for (unsigned c0 = 0; c0 < width; c0 += CS_PIXELS_PER_CLOCK) {
+        std::vector<unsigned> px(width);
+        for (unsigned r = 0; r < height; r++) {
+            for (unsigned c = 0; c < width; c++) frames >> px[c];
+            for (unsigned b = 0; b < beats; b++) {
                 beat_t beat = 0;
                 for (unsigned k = 0; k < CS_PIXELS_PER_CLOCK; k++) {
-                    unsigned v;
-                    frames >> v;
-                    beat.range(8 * k + 7, 8 * k) = v;
+                    unsigned c = b * CS_PIXELS_PER_CLOCK + k;
+                    if (c < width) beat.range(8 * k + 7, 8 * k) = px[c];
                 }
                 stream.write(beat);
             }
+        }
+        unsigned w_found, w_row, w_col, w_top, w_left, w_crossed, w_trigger, w_cls;
+        double w_margin;
+        expected >> w_found >> w_row >> w_col >> w_top >> w_left >> w_crossed >> w_trigger >> w_margin >> w_cls;
         sort_out_t out;
-        cellsort_top(stream, width, height, roi_row, roi_col, margin_t(threshold), out);
-        bool ok = out.margin.to_double() == want_margin && out.trigger.to_uint() == want_trigger &&
-                  out.cls.to_uint() == want_cls;
+        cellsort_top(stream, width, height, background.data(), regs, margin_t(threshold), out);
+        bool ok = out.found.to_uint() == w_found && out.crossed.to_uint() == w_crossed &&
+                  out.trigger.to_uint() == w_trigger;
+        if (w_found)
+            ok = ok && out.row.to_uint() == w_row && out.col.to_uint() == w_col &&
+                 out.crop_top.to_uint() == w_top && out.crop_left.to_uint() == w_left &&
+                 out.margin.to_double() == w_margin && out.cls.to_uint() == w_cls;
         matched += ok;
-        std::printf("frame %u: margin %.6f trigger %u class %u %s\n", f, out.margin.to_double(),
-                    out.trigger.to_uint(), out.cls.to_uint(), ok ? "ok" : "MISMATCH");
+        std::printf("frame %u: found %u at (%u, %u) crop (%u, %u) crossed %u trigger %u margin %.6f class %u %s\n",
+                    f, out.found.to_uint(), out.row.to_uint(), out.col.to_uint(), out.crop_top.to_uint(),
+                    out.crop_left.to_uint(), out.crossed.to_uint(), out.trigger.to_uint(),
+                    out.margin.to_double(), out.cls.to_uint(), ok ? "ok" : "MISMATCH");
     }
     std::printf("wrapper: %u/%u frames match\n", matched, n);
     return matched == n ? 0 : 1;
