@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from cellsort.config import ConfigError, load_config
-from cellsort.data.dataset import parse_task
+from cellsort.data.dataset import task_groups
 from cellsort.data.load import open_dataset
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.outputs import check_output_dir
@@ -60,7 +60,8 @@ def distill_cmd(
     cfg = load_config(DistillConfig, config, method=method, epochs=epochs)
     check_output_dir(out, force)
     cache = load_soft_targets(teacher / "soft_targets.npz") if teacher else None
-    summary = distill(open_dataset(data, task), cfg, out, cache=cache, groups=parse_task(task),
+    dataset = open_dataset(data, task)
+    summary = distill(dataset, cfg, out, cache=cache, groups=task_groups(task, dataset.train.class_names),
                       teacher_ref=str(teacher) if teacher else None)
     console.print(f"student {cfg.student} ({cfg.method}): val accuracy "
                   f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"

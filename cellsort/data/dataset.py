@@ -124,6 +124,16 @@ def parse_task(spec: str) -> dict[str, list[str]]:
     return groups
 
 
+def task_groups(task: str | None, class_names) -> dict[str, list[str]] | None:
+    """The relabel groups a student's ``task`` makes of a teacher's classes, or None where the
+    task names no grouping (no task, or a reader's own task name such as Jurkat's
+    ``g1-vs-g2``): the student's classes are then the teacher's own."""
+    if not task:
+        return None
+    groups = parse_task(task)
+    return groups if list(groups) == list(class_names) else None
+
+
 def concat(datasets: Sequence[Dataset], source: str = "") -> Dataset:
     """Concatenate datasets that share class names and image shape."""
     first = datasets[0]

@@ -114,7 +114,7 @@ class Objective:
     """One trial: draw, cost, prune or train, report (see the module doc)."""
 
     def __init__(self, cfg: ExploreConfig, out: Path, log=print):
-        from cellsort.data.dataset import parse_task
+        from cellsort.data.dataset import task_groups
         from cellsort.data.load import open_dataset
         from cellsort.distill.train import load_soft_targets
         from cellsort.firmware.boards import load_board
@@ -124,8 +124,13 @@ class Objective:
         if self.board.capacity is None:
             raise ConfigError(f"board {cfg.board!r} has no capacity: resources cannot be checked")
         self.data = open_dataset(cfg.data, cfg.task)
-        self.groups = parse_task(cfg.task) if cfg.task else None
+        self.groups = task_groups(cfg.task, self.data.train.class_names)
         self.cache = load_soft_targets(Path(cfg.teacher) / "soft_targets.npz") if cfg.teacher else None
+        if self.cache is not None:  # a teacher of other classes fails here, not in every trial
+            from cellsort.distill.targets import merge_matrix
+
+            names = self.data.train.class_names
+            merge_matrix([str(c) for c in self.cache["class_names"]], self.groups or {c: [c] for c in names})
         self.space = cfg.space if cfg.teacher else cfg.space.without_teacher()
         self.chance = 1.0 / len(self.data.train.class_names)
 
@@ -220,6 +225,7 @@ def explore(cfg: ExploreConfig, out: str | Path, storage_url: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
     storage_url = storage_url or default_storage(out)
     study = create_study(cfg, open_storage(storage_url))  # fails early on a mismatch
+    Objective(cfg, out, log)  # and on data, teacher or board the trials could not use
     before = _finished(study)
     log(f"study {STUDY_NAME} in {storage_url}: {before} trial(s) finished, target {cfg.trials}")
     t0 = time.perf_counter()
