@@ -24,7 +24,8 @@ torch.set_num_threads(1)  # the int8 GEMMs of the emulator run in torch
 from cellsort.data import Preprocessing  # noqa: E402
 from cellsort.data.intensity import crop_or_pad  # noqa: E402
 from cellsort.firmware.boards import load_board  # noqa: E402
-from cellsort.firmware.latency import estimate_latency, options_for_board  # noqa: E402
+from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board  # noqa: E402
+from cellsort.firmware.latency.top import detection_to_trigger  # noqa: E402
 from cellsort.sorter import CellClassifier, detect, estimate_background, synthetic_flow  # noqa: E402
 from cellsort.student import StudentArtifact, build_student  # noqa: E402
 
@@ -76,15 +77,28 @@ def main():
         print(f"  {name:<32} p50 {us(v, 50):9.1f} µs   p99 {us(v, 99):9.1f} µs")
     emulator_throughput(clf, frames, bg)
     board = load_board(args.board)
-    rep = estimate_latency(clf.artifact.model, options_for_board(board))
-    print(f"\nbudget, detection to trigger ({board.part} at {board.clock_mhz:.0f} MHz):")
-    print(f"  {'stage':<22} {'cellsort':>34} {'published':>10}")
-    print(f"  {'inference':<22} {f'{rep.total_us:.2f} µs ({rep.total_us_low:.1f}-{rep.total_us_high:.1f}, {rep.verdict})':>34} "
-          f"{PUBLISHED['inference']:>7} µs")
-    print(f"  {'detection + crop':<22} {'not on the FPGA yet (software above)':>34} "
-          f"{PUBLISHED['detection to trigger'] - PUBLISHED['inference']:>7.1f} µs")
-    print(f"  {'detection to trigger':<22} {'not yet comparable':>34} {PUBLISHED['detection to trigger']:>7} µs")
-    print(f"  inference method: {rep.method}")
+    art = clf.artifact
+    print(f"\nbudget on the FPGA ({board.part}; student {art.model.name}, crop "
+          f"{art.preprocessing.input_size[0]}, bin {art.preprocessing.bin}; {board.pixels_per_clock} "
+          "pixels a clock):")
+    print(f"  {'tool, clock':<14} {'inference (front end incl.)':>32} {'detection to trigger':>32}   published")
+    methods = {}
+    for tool, mhz in (("vitis", board.clock_mhz), ("vitis", 250.0), ("vivado", 250.0)):
+        rep = estimate_latency(art.model, options_for_board(
+            board, hls_tool=tool, clock_mhz=mhz,
+            frontend=FrontEnd.of(art.preprocessing, board.pixels_per_clock)))
+        top = detection_to_trigger(art.model, art.preprocessing, board, hls_tool=tool, clock_mhz=mhz)
+        inf = f"{rep.total_us:.2f} µs ({rep.total_us_low:.1f}-{rep.total_us_high:.1f}) {rep.verdict}"
+        d2t = f"{top['total_us']:.2f} µs ({top['total_us_low']:.1f}-{top['total_us_high']:.1f}) {top['verdict']}"
+        print(f"  {f'{tool} {mhz:g} MHz':<14} {inf:>32} {d2t:>32}   {PUBLISHED['inference']} / "
+              f"{PUBLISHED['detection to trigger']} µs")
+        methods[tool] = top["method"]
+    for tool, method in methods.items():
+        print(f"  method ({tool}): {method}")
+    print("  detection to trigger runs from the last beat of the cell's last needed row to the "
+          "trigger (cellsort.firmware.latency.top)")
+    res = top["resources"]
+    print(f"  detection stage: {res['bram18']} BRAM18, ~{res['lut']:,} LUTs ({res['method']})")
 
 
 #: Figures of the previous software path (numpy float64 im2col emulator, whole-frame scikit-image

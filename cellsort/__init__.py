@@ -29,6 +29,11 @@ _LAZY = {
     "Sorter": "cellsort.sorter", "SorterConfig": "cellsort.sorter",
     "synthetic_flow": "cellsort.sorter", "score_recording": "cellsort.score",
     "write_synthetic_recording": "cellsort.data.rtdc_synth",
+    "FpgaDetector": "cellsort.sorter", "FpgaDetectConfig": "cellsort.sorter",
+    "StudentDesign": "cellsort.student.design", "FAMILY": "cellsort.student.design",
+    "FrontEnd": "cellsort.firmware.latency", "detection_to_trigger": "cellsort.firmware.latency.top",
+    "build_report": "cellsort.report", "explore": "cellsort.explore",
+    "ExploreConfig": "cellsort.explore", "SearchSpace": "cellsort.explore",
 }
 
 

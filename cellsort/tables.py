@@ -1,4 +1,9 @@
-"""Event tables written twice: CSV for people and spreadsheets, Parquet (pyarrow) for code."""
+"""Tables written twice: CSV for people and spreadsheets, Parquet (pyarrow) for code.
+
+Events are one row each (:func:`write_table`); a run's summary is one row of flattened keys
+(:func:`write_summary`, ``latency_us.classify.p99`` and so on), so runs can be stacked and
+compared with pandas, pyarrow or a spreadsheet.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,3 +35,25 @@ def write_table(stem: str | Path, columns: Mapping[str, np.ndarray | list]) -> t
     with atomic_path(parquet_path) as tmp:
         pq.write_table(table, tmp)
     return csv_path, parquet_path
+
+
+def flatten(doc: Mapping, prefix: str = "") -> dict:
+    """Nested mappings to one level with dotted keys; lists and other values as JSON-able
+    scalars (a list becomes its JSON text)."""
+    import json
+
+    out = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = json.dumps(value, default=str)
+        else:
+            out[name] = value
+    return out
+
+
+def write_summary(stem: str | Path, summary: Mapping) -> tuple[Path, Path]:
+    """One flattened row of ``summary`` to ``stem.csv`` and ``stem.parquet``."""
+    return write_table(stem, {k: [v] for k, v in flatten(summary).items()})

@@ -51,6 +51,25 @@ def test_convert_and_build_without_vendor_tools(tmp_path, capsys, monkeypatch):
     assert check_project(prj, load_board("vcu118")) == []
     problems = check_project(prj, load_board("zcu104"))  # another part and clock
     assert any("part" in p for p in problems) and any("clock_period" in p for p in problems)
+    from cellsort.firmware.build import check_top
+
+    assert (prj / "build_wrapper.tcl").is_file() and check_top(prj, load_board("vcu118")) == []
+    top_problems = check_top(prj, load_board("zcu104"))  # 4 pixels a clock, another part
+    assert any("set_part" in p for p in top_problems) and any("pixels per clock" in p for p in top_problems)
+
+
+def test_latency_of_the_whole_top(tmp_path, capsys):
+    """Detection to trigger (calibrated network model + the top's stages) against 24.7 µs."""
+    art = _artifact(tmp_path)
+    assert main(["hls", "latency", "--model", str(art), "--top", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["budget_us"] == 24.7 and r["verdict"] in ("PASS", "FAIL", "UNCERTAIN")
+    assert r["total_cycles"] == sum(r["stages"].values())
+    assert r["total_cycles_low"] < r["total_cycles"] < r["total_cycles_high"]
+    assert r["network"]["per_layer"][0]["kind"] == "frontend" and "modelled from its loops" in r["method"]
+    assert r["resources"]["bram18"] >= 1
+    assert main(["hls", "latency", "--model", str(art), "--top"]) == 0
+    assert "detection to trigger" in capsys.readouterr().out
 
 
 @pytest.mark.vendor

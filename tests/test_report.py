@@ -48,8 +48,9 @@ def tiny_demo(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo")
     cfg = DemoConfig(n_images=600, teacher=TEACHER_PRESETS["cpu"].model_copy(
-        update={"epochs": 1, "width": 4, "views": 1}), distill=DistillConfig(method="kd", epochs=2),
-        n_csim=8, n_frames=60, min_purity=0.6)
+        update={"epochs": 1, "width": 4, "views": 1}),  # another registered student, binned
+        distill=DistillConfig(student="small", bin=2, method="kd", epochs=4),
+        n_csim=8, n_frames=60, min_purity=0.5)
     run_demo(out, cfg, log=lambda msg: None)
     return out
 
@@ -171,3 +172,24 @@ def test_gpu_sized_teacher_on_a_cpu_is_warned_with_the_cpu_preset():
     text = cpu_warning(paper, 3 * 3600.0)
     assert text is not None and "--preset cpu" in text and "3 h 00 min" in text
     assert cpu_warning(cpu, 30.0) is None
+
+
+def test_demo_config_file_points_the_demo_at_any_registered_student(tmp_path):
+    from cellsort.config import ConfigError, load_config
+    from cellsort.demo import DemoConfig
+
+    path = tmp_path / "demo.yaml"
+    path.write_text("distill:\n  student: deep\n  bin: 2\n  student_options: {weight_bits: 6}\n")
+    cfg = load_config(DemoConfig, path, n_images=None, seed=3)
+    assert (cfg.distill.student, cfg.distill.bin, cfg.seed) == ("deep", 2, 3)
+    assert cfg.distill.student_options == {"weight_bits": 6}
+    path.write_text("distill:\n  student: nosuch\n")
+    with pytest.raises(ConfigError, match="nosuch"):
+        load_config(DemoConfig, path)
+
+
+def test_tiny_demo_student_is_binned_and_its_firmware_bit_exact(tiny_demo):
+    run = json.loads((tiny_demo / "run.json").read_text())
+    prep = json.loads((tiny_demo / "student" / "preprocessing.json").read_text())
+    assert prep["bin"] == 2 and run["config"]["distill"]["student"] == "small"
+    assert run["stages"]["firmware"]["bit_exact"] == run["stages"]["firmware"]["n_csim"] == 8

@@ -68,6 +68,13 @@ def test_sort_command_synthetic(tmp_path, capsys):
     assert rows and all(r["class_name"] in ("B", "T4") for r in rows)
     assert all((float(r["margin"]) > 0.5) == (r["sort"] == "true") for r in rows)
     assert (tmp_path / "run/events.parquet").is_file()
+    import pyarrow.parquet as pq
+
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    row = pq.read_table(tmp_path / "run/summary.parquet").to_pylist()
+    assert len(row) == 1 and row[0]["cells"] == summary["cells"]
+    assert row[0]["latency_us.classify.p99"] == summary["latency_us"]["classify"]["p99"]
+    assert next(csv.DictReader((tmp_path / "run/summary.csv").open()))["cells"] == str(summary["cells"])
 
 
 def test_sort_command_on_rtdc_recording_event_and_video_modes(tmp_path):

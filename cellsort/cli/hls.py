@@ -87,6 +87,9 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
                                               "preprocessing and the board's pixels per clock)."),
                 frame_width: Optional[int] = typer.Option(None, min=1, help="Front end: camera "
                                                           "row width in pixels (default: the crop's)."),
+                top: bool = typer.Option(False, "--top", help="Artifact folders: detection to "
+                                         "trigger through the whole instrument top (detection, "
+                                         "line-buffer crop, binning, network, trigger)."),
                 report: Optional[Path] = typer.Option(None, help="Your csynth.xml/.rpt: put the "
                                                       "model beside it, layer by layer."),
                 as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
@@ -102,6 +105,9 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
         except ValueError:
             raise typer.BadParameter(f"--layer-reuse {layer_reuse!r}: expected NAME=R[,NAME=R]") from None
     preset = load_board(board)
+    if top:
+        return _print_top(model, preset, as_json, hls_tool=hls_tool, clock_mhz=clock_mhz,
+                          reuse_factor=reuse_factor, strategy=strategy)
     fe = None
     if frontend and model.is_dir() and report is None:  # a csynth report holds the network alone
         from cellsort.firmware.latency import FrontEnd
@@ -137,8 +143,33 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
                       f"{'yes' if vendor['report_inside_band'] else 'NO'}", soft_wrap=True)
 
 
+def _print_top(model: Path, preset, as_json: bool, **overrides) -> None:
+    import json
+
+    from cellsort.firmware.latency.top import detection_to_trigger
+
+    if not model.is_dir():
+        raise typer.BadParameter("--top needs an artifact folder (its preprocessing sets the crop)")
+    art = load_student(model)
+    r = detection_to_trigger(art.model, art.preprocessing, preset, **overrides)
+    if as_json:
+        print(json.dumps({**r, "model": str(model), "board": preset.name}, indent=2))
+        return
+    table = make_table(f"detection to trigger, {r['hls_tool']} at {r['clock_mhz']:g} MHz "
+                       f"({preset.part})", "stage", "cycles", right=("cycles",))
+    for stage, cycles in r["stages"].items():
+        table.add_row(stage, f"{cycles:,}")
+    console.print(table)
+    console.print(f"total: {r['total_cycles']:,} cycles = {r['total_us']:.2f} µs (band "
+                  f"{r['total_us_low']:.2f}-{r['total_us_high']:.2f} µs); published "
+                  f"{r['budget_us']:g} µs: {r['verdict']}; method: {r['method']}")
+    res = r["resources"]
+    console.print(f"detection stage: {res['bram18']} BRAM18 ({res['line_buffer_bits']:,}-bit line "
+                  f"buffer), ~{res['lut']:,} LUTs, background {res['background']}; method: {res['method']}")
+
+
 def _project(model: Path, board: str, out: Path):
-    from cellsort.firmware.build import check_project, write_vendor_script
+    from cellsort.firmware.build import check_project, check_top, write_vendor_script
     from cellsort.firmware.convert import convert
     from cellsort.firmware.wrapper import write_wrapper
 
@@ -148,9 +179,10 @@ def _project(model: Path, board: str, out: Path):
             part=preset.part, clock_period=preset.clock_period_ns,
             reuse_factor=preset.reuse_factor).write()
     script = write_vendor_script(out, preset)
+    problems = check_project(out, preset)
     if preset.io_type == "io_stream":  # the instrument top streams pixels into the network
         write_wrapper(out, art.model, art.preprocessing, preset)
-    problems = check_project(out, preset)
+        problems += check_top(out, preset)
     for p in problems:
         console.print(f"[red]check failed:[/] {p}")
     if problems:

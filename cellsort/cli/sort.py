@@ -18,12 +18,13 @@ MODES = ("auto", "events", "video")
 
 
 def sorter_config(config: Path | None, threshold: float | None, trigger_col: int | None,
-                  **detect) -> SorterConfig:
+                  detector: str | None = None, **detect) -> SorterConfig:
     """A config file (YAML/JSON :class:`SorterConfig`) with command-line values on top."""
     base = load_config(SorterConfig, config)
     det = load_config(DetectConfig, None, **{**base.detect.model_dump(), **detect})
     return load_config(SorterConfig, None, **{**base.model_dump(), "detect": det.model_dump(),
-                                              "threshold": threshold, "trigger_col": trigger_col})
+                                              "threshold": threshold, "trigger_col": trigger_col,
+                                              "detector": detector})
 
 
 def _is_recording(source: str) -> bool:
@@ -57,13 +58,17 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
              min_area: Optional[int] = typer.Option(None, help="Video mode: smallest cell area (px)."),
              max_area: Optional[int] = typer.Option(None, help="Video mode: largest cell area (px)."),
              min_solidity: Optional[float] = typer.Option(None, help="Video mode: smallest solidity."),
+             detector: Optional[str] = typer.Option(None, help="Video mode: software (scikit-image "
+                                                    "detection and tracking) or fpga (the firmware's "
+                                                    "streaming detection and trigger; registers in "
+                                                    "--config under fpga)."),
              backend: str = typer.Option("emulator", help="emulator (bit-exact FPGA model) or qkeras."),
              force: bool = typer.Option(False, help="Write into a non-empty --out folder."),
              as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
     """Classify and decide; print cells/s, stage latencies and decisions per class."""
     from cellsort.sorter.run import run_events, run_video
 
-    cfg = sorter_config(config, threshold, trigger_col, k_sigma=k_sigma, min_area=min_area,
+    cfg = sorter_config(config, threshold, trigger_col, detector, k_sigma=k_sigma, min_area=min_area,
                         max_area=max_area, min_solidity=min_solidity)
     check_output_dir(out, force)
     chosen = "video" if source == "synthetic" and mode in ("auto", "video") else _mode(source, mode)

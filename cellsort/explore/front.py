@@ -6,6 +6,8 @@ and strictly better in one. Only the front's students are run on the test split 
 bit-exact emulator, the firmware's arithmetic): the test split never chose anything. The best
 design for the budget is the front's most accurate trial whose latency band's upper end is
 within the budget; its artifact is copied to ``DIR/best`` ready for ``cellsort hls csim``.
+A trial run on another machine whose artifact folder is not reachable here stays on the front
+without test figures and is not exported.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from cellsort.atomic import write_json
 
 COLUMNS = ["trial", "label", "method", "student", "bin", "weight_bits", "act_bits", "reuse_factor",
            "val_accuracy", "test_accuracy", "test_auc", "latency_us", "latency_low_us",
-           "latency_high_us", "lut", "dsp", "bram18", "lut_fraction"]
+           "latency_high_us", "lut", "dsp", "bram18", "lut_fraction", "artifact_here"]
 
 
 def feasible_trials(study) -> list:
@@ -112,7 +114,9 @@ def write_front(cfg, out: Path, storage, log=print) -> dict:
     data = open_dataset(cfg.data, cfg.task)
     rows, front = [], []
     for i, t in enumerate(trials):
-        row = _row(t, _test_metrics(t.user_attrs["artifact"], data) if i in front_idx else {})
+        here = Path(t.user_attrs["artifact"]).is_dir()  # another machine's trial may not be
+        row = _row(t, _test_metrics(t.user_attrs["artifact"], data) if i in front_idx and here else {})
+        row["artifact_here"] = here
         rows.append(row)
         if i in front_idx:
             front.append(row)
@@ -120,7 +124,7 @@ def write_front(cfg, out: Path, storage, log=print) -> dict:
     write_table(out / "front", {c: [r[c] for r in front] for c in COLUMNS})
     write_json(out / "front.json", front)
     plot_front(rows, front, cfg.budget_us, out / "front.png")
-    within = [r for r in front if r["latency_high_us"] <= cfg.budget_us]
+    within = [r for r in front if r["latency_high_us"] <= cfg.budget_us and r["artifact_here"]]
     summary["front"] = front
     if within:
         best = max(within, key=lambda r: (r["val_accuracy"], -r["latency_us"]))

@@ -36,18 +36,12 @@ class SearchSpace(StrictModel):
             raise ValueError(f"unknown students {unknown}; registered: {', '.join(list_students())}")
         return v
 
-    @field_validator("weight_bits", "act_bits")
+    @field_validator("weight_bits", "act_bits", "bins", "reuse_factors")
     @classmethod
-    def _bits(cls, v):
-        if not all(2 <= b <= 16 for b in v):
-            raise ValueError(f"bit widths must be 2 to 16, got {v}")
-        return v
-
-    @field_validator("bins", "reuse_factors")
-    @classmethod
-    def _positive(cls, v):
-        if not all(1 <= b <= 4096 for b in v):
-            raise ValueError(f"values must be 1 to 4096, got {v}")
+    def _in_range(cls, v, info):
+        lo, hi = (2, 16) if info.field_name.endswith("bits") else (1, 4096)
+        if not all(lo <= b <= hi for b in v):
+            raise ValueError(f"{info.field_name} must be {lo} to {hi}, got {v}")
         return v
 
     def without_teacher(self) -> "SearchSpace":

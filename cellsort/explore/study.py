@@ -189,13 +189,14 @@ def _finished(study) -> int:
     return len(study.get_trials(deepcopy=False, states=_finished_states()))
 
 
-def run_worker(cfg: ExploreConfig, out: Path, storage_url: str, worker: int = 0, log=print) -> None:
+def run_worker(cfg: ExploreConfig, out: Path, storage_url: str, worker: int = 0, log=print,
+               objective: Objective | None = None) -> None:
     """Run trials on the shared study until it holds ``cfg.trials`` finished trials."""
     import optuna
 
     storage = open_storage(storage_url)
     study = create_study(cfg, storage, worker)
-    objective = Objective(cfg, out, log)
+    objective = objective or Objective(cfg, out, log)
     stop = optuna.study.MaxTrialsCallback(cfg.trials, states=_finished_states())
     if _finished(study) < cfg.trials:
         study.optimize(objective, callbacks=[stop], catch=(), gc_after_trial=True,
@@ -225,13 +226,13 @@ def explore(cfg: ExploreConfig, out: str | Path, storage_url: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
     storage_url = storage_url or default_storage(out)
     study = create_study(cfg, open_storage(storage_url))  # fails early on a mismatch
-    Objective(cfg, out, log)  # and on data, teacher or board the trials could not use
+    objective = Objective(cfg, out, log)  # and on data, teacher or board the trials could not use
     before = _finished(study)
     log(f"study {STUDY_NAME} in {storage_url}: {before} trial(s) finished, target {cfg.trials}")
     t0 = time.perf_counter()
     if before < cfg.trials:
         if cfg.workers == 1:
-            run_worker(cfg, out, storage_url, 0, log)
+            run_worker(cfg, out, storage_url, 0, log, objective)
         else:
             ctx = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
             procs = [ctx.Process(target=_spawned_worker, args=(cfg.model_dump_json(), str(out),

@@ -38,6 +38,31 @@ def write_vendor_script(hls_dir: str | Path, board: BoardPreset) -> Path:
     return path
 
 
+def check_top(hls_dir: str | Path, board: BoardPreset) -> list[str]:
+    """Static checks of the instrument top's sources and ``build_wrapper.tcl``."""
+    hls_dir = Path(hls_dir)
+    problems = [f"{name} is missing" for name in ("cellsort_top.cpp", "cellsort_top.h", "cellsort_tb.cpp",
+                                                  "cellsort_config.h", "build_wrapper.tcl")
+                if not (hls_dir / name).is_file()]
+    if problems:
+        return problems
+    tcl = (hls_dir / "build_wrapper.tcl").read_text()
+    for needed in ("set_top cellsort_top", f"set_part {board.part}",
+                   f"create_clock -period {board.clock_period_ns}", "add_files cellsort_top.cpp",
+                   "add_files firmware/cellsort_student.cpp", "csim_design", "csynth_design",
+                   "cosim_design"):
+        if needed not in tcl:
+            problems.append(f"build_wrapper.tcl: lacks '{needed}'")
+    header = (hls_dir / "cellsort_config.h").read_text()
+    for macro in ("CS_CROP_H", "CS_BIN", "CS_IN_W", "CS_PIXELS_PER_CLOCK", "CS_MAX_WIDTH",
+                  "CS_BUF_ROWS", "CS_PIXEL_ROM"):
+        if macro not in header:
+            problems.append(f"cellsort_config.h: lacks {macro}")
+    if f"#define CS_PIXELS_PER_CLOCK {board.pixels_per_clock}\n" not in header:
+        problems.append(f"cellsort_config.h: pixels per clock is not the board's {board.pixels_per_clock}")
+    return problems
+
+
 def check_project(hls_dir: str | Path, board: BoardPreset, top: str = "cellsort_student") -> list[str]:
     """Static checks of the generated tcl against the preset; returns the problems found."""
     hls_dir = Path(hls_dir)

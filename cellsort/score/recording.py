@@ -23,7 +23,7 @@ from cellsort.progress import track
 from cellsort.provenance import record
 from cellsort.score.names import score_features
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.tables import write_table
+from cellsort.tables import write_summary, write_table
 
 #: dclab's free scalar features; the logit margin goes into one of them.
 USERDEF = tuple(f"userdef{i}" for i in range(10))
@@ -130,6 +130,7 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
     summary.update(table_csv=str(csv_path), table_parquet=str(parquet_path),
                    seconds=time.perf_counter() - t0)
     write_json(out.with_suffix(".json"), summary)
+    write_summary(out.with_name(out.stem + "_summary"), summary)
     return summary
 
 

@@ -29,13 +29,17 @@ from cellsort.config import StrictModel
 
 
 class FpgaDetectConfig(StrictModel):
-    """Parameters of the streaming detection (runtime registers of the HLS top)."""
+    """Parameters of the streaming detection (runtime registers of the HLS top).
+
+    The default window is 80 pixels wide around the default trigger column (128), so that one
+    cell is in it at a time in a flow channel; cells side by side in one window merge.
+    """
 
     threshold: int = Field(12, ge=1, le=254)
     min_area: int = Field(60, ge=1, le=1 << 20)
     max_area: int = Field(4000, ge=1, le=1 << 20)
-    window_left: int = Field(0, ge=0, le=65_535)
-    window_right: int = Field(65_535, ge=1, le=65_535)
+    window_left: int = Field(88, ge=0, le=65_535)
+    window_right: int = Field(168, ge=1, le=65_535)
     max_gap: int = Field(2, ge=0, le=15)
     trigger_col: int = Field(128, ge=0, le=65_535)
 

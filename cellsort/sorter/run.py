@@ -21,11 +21,13 @@ from cellsort.sorter.detect import detect, estimate_background
 from cellsort.sorter.evaluate import detection_scores, match_frame
 from cellsort.sorter.report import summarize, write_events
 from cellsort.sorter.stream import Sorter, SorterConfig, SortEvent
+from cellsort.tables import write_summary
 
 
 def _finish(out: Path, events: list[SortEvent], summary: dict, config: SorterConfig) -> dict:
     write_events(out / "events", events)
     write_json(out / "summary.json", record(config, **summary))
+    write_summary(out / "summary", summary)
     return summary
 
 

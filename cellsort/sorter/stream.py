@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Literal
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from cellsort.config import StrictModel
 from cellsort.data.intensity import crop_or_pad
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.detect import DetectConfig, detect
+from cellsort.sorter.fpga_detect import FpgaDetectConfig, FpgaDetector
 
 
 class FrameError(ValueError):
@@ -36,6 +37,11 @@ class SorterConfig(StrictModel):
         Largest row change between frames (px).
     threshold : float, optional
         Gate on the logit margin; default the artifact's threshold.
+    detector : {"software", "fpga"}
+        ``software``: scikit-image detection (:mod:`.detect`) and the tracker above;
+        ``fpga``: the firmware's own streaming detection and crossing trigger
+        (:mod:`.fpga_detect`, registers in ``fpga``, its ``trigger_col`` the trigger), so the
+        software sorter decides exactly as the FPGA top would.
     """
 
     trigger_col: int = 128
@@ -43,6 +49,8 @@ class SorterConfig(StrictModel):
     max_row_shift: float = 6.0
     threshold: float | None = None
     detect: DetectConfig = DetectConfig()
+    detector: Literal["software", "fpga"] = "software"
+    fpga: FpgaDetectConfig = FpgaDetectConfig()
 
 
 @dataclass
@@ -79,6 +87,12 @@ class Sorter:
         self.threshold = classifier.threshold if config.threshold is None else config.threshold
         self._tracks: list[dict] = []
         self._next = 0
+        self._fpga = None
+        if config.detector == "fpga":
+            from cellsort.firmware.wrapper import buffer_rows
+
+            prep = classifier.preprocessing
+            self._fpga = FpgaDetector(self.background, config.fpga, prep.input_size[0], buffer_rows(prep))
 
     def _check(self, frame: np.ndarray) -> np.ndarray:
         if isinstance(frame, Exception):  # the source could not read this frame
@@ -114,17 +128,29 @@ class Sorter:
         self._tracks = new_tracks
         return out
 
+    def _due_fpga(self, frame: np.ndarray):
+        """The firmware's detection: the frame's object if it crossed, with its crop."""
+        obj, crossed = self._fpga.frame(frame)
+        if not crossed:
+            return [], None
+        self._next += 1
+        return [(self._next - 1, obj)], self._fpga.crop_of(frame, obj)[None]
+
     def process(self, frame: np.ndarray, index: int, timestamp: float) -> list[SortEvent]:
         """Decisions for the cells that reach the trigger line in this frame."""
         t0 = time.perf_counter()
         frame = self._check(frame)
-        dets = detect(frame, self.background, self.config.detect)
-        due = [(tid, d) for tid, crossed, d in self._track(dets) if crossed]
+        if self._fpga is not None:
+            due, crops = self._due_fpga(frame)
+        else:
+            dets = detect(frame, self.background, self.config.detect)
+            due, crops = [(tid, d) for tid, crossed, d in self._track(dets) if crossed], None
         t1 = time.perf_counter()
         if not due:
             return []
-        size = self.classifier.preprocessing.input_size
-        crops = np.stack([crop_or_pad(frame, size, (d.row, d.col)) for _, d in due])
+        if crops is None:
+            size = self.classifier.preprocessing.input_size
+            crops = np.stack([crop_or_pad(frame, size, (d.row, d.col)) for _, d in due])
         t2 = time.perf_counter()
         result = self.classifier.classify(crops)
         t3 = time.perf_counter()
