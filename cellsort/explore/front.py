@@ -80,7 +80,6 @@ def plot_front(all_rows: list[dict], front: list[dict], budget_us: float, path: 
     ax.plot([r["latency_us"] for r in ordered], [r["val_accuracy"] for r in ordered], "r-o", mfc="none",
             ms=9, lw=1, label="Pareto front")
     ax.axvline(budget_us, color="grey", ls="--", lw=0.8, label=f"budget {budget_us:g} µs")
-    ax.set_xscale("log")
     ax.set(xlabel="latency, µs (calibrated model, front end included)", ylabel="validation accuracy",
            title="accuracy vs latency")
     fig.colorbar(sc, ax=ax, label="multiplier LUTs (analytic)")

@@ -92,17 +92,22 @@ def stream_objects(frame: np.ndarray, background: np.ndarray, cfg: FpgaDetectCon
     cols = np.arange(w)
     in_window = (cols >= cfg.window_left) & (cols < cfg.window_right)
     fg = (np.abs(frame.astype(np.int16) - background.astype(np.int16)) > cfg.threshold) & in_window
+    counts = fg.sum(axis=1)            # the per-row statistics the stream accumulates
+    col_sums = fg @ cols
+    has = counts > 0
+    lefts = np.where(has, fg.argmax(axis=1), w)
+    rights = np.where(has, w - 1 - fg[:, ::-1].argmax(axis=1), -1)
     objects, state = [], None
     for r in range(h):
-        hits = np.flatnonzero(fg[r])
-        if len(hits):
+        if has[r]:
             if state is None:
                 state = {"area": 0, "sr": 0, "sc": 0, "top": r, "left": w, "right": -1}
-            state["area"] += len(hits)
-            state["sr"] += r * len(hits)
-            state["sc"] += int(hits.sum())
-            state.update(bottom=r, left=min(state["left"], int(hits[0])),
-                         right=max(state["right"], int(hits[-1])), gap=0)
+            n = int(counts[r])
+            state["area"] += n
+            state["sr"] += r * n
+            state["sc"] += int(col_sums[r])
+            state.update(bottom=r, left=min(state["left"], int(lefts[r])),
+                         right=max(state["right"], int(rights[r])), gap=0)
         elif state is not None:
             state["gap"] += 1
             if state["gap"] > cfg.max_gap:
