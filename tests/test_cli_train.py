@@ -35,6 +35,21 @@ def test_bad_teacher_config_is_one_line(synth_folder, tmp_path, capsys):
     assert "t.yaml: invalid TeacherConfig: epochz" in capsys.readouterr().err
 
 
+def test_teacher_presets(synth_folder, tmp_path, capsys):
+    """--preset cpu trains the CPU-sized teacher (no GPU warning); bad presets and epochs are
+    one line, exit 2."""
+    assert main(["train-teacher", "--data", str(synth_folder), "--out", str(tmp_path / "t"),
+                 "--preset", "cpu", "--epochs", "1"]) == 0
+    meta = json.loads((tmp_path / "t/teacher.json").read_text())
+    assert (meta["config"]["arch"], meta["config"]["width"], meta["config"]["epochs"]) == ("resnet10", 12, 1)
+    assert "GPU-sized" not in capsys.readouterr().err
+    assert main(["train-teacher", "--data", str(synth_folder), "--out", str(tmp_path / "u"),
+                 "--preset", "nope"]) == 2
+    assert main(["train-teacher", "--data", str(synth_folder), "--out", str(tmp_path / "u"),
+                 "--preset", "cpu", "--epochs", "0"]) == 2
+    assert capsys.readouterr().err.count("error:") == 2
+
+
 def test_student_import_command(tmp_path):
     from cellsort.keras_compat import tf_keras
 

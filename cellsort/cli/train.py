@@ -33,9 +33,8 @@ def train_teacher_cmd(
     """Train a ResNet teacher (PyTorch) and cache its soft targets for distillation."""
     if preset not in TEACHER_PRESETS:
         raise ConfigError(f"--preset {preset!r}: choose one of {', '.join(TEACHER_PRESETS)}")
-    base = TEACHER_PRESETS[preset].model_dump(mode="json")
-    cfg = load_config(TeacherConfig, config, epochs=epochs) if config else \
-        TeacherConfig.model_validate({**base, **({"epochs": epochs} if epochs else {})})
+    base = {} if config else TEACHER_PRESETS[preset].model_dump(mode="json")
+    cfg = load_config(TeacherConfig, config, **{**base, "epochs": epochs})
     dataset = open_dataset(data, task)
     warning = cpu_warning(cfg, expected_seconds(cfg, len(dataset.train), len(dataset.train.class_names),
                                                 dataset.train.images.shape[1]))
