@@ -98,9 +98,14 @@ def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
     lat = s["latency"]
     log(f"bit-exact: {s['bit_exact']}/{s['n_csim']} (C-sim vs QKeras and the emulator)")
     log(f"latency: {s['latency_summary']}")
+    if s["detection_to_trigger"]:
+        top = s["detection_to_trigger"]
+        log(f"detection to trigger (whole top): {top['total_us']:.2f} µs (band {top['total_us_low']:.2f}-"
+            f"{top['total_us_high']:.2f}); published {top['budget_us']:g} µs: {top['verdict']}")
     return {"bit_exact": s["bit_exact"], "n_csim": s["n_csim"], "latency_us": lat["total_us"],
             "latency_us_low": lat["total_us_low"], "latency_us_high": lat["total_us_high"],
             "latency_verdict": lat["verdict"], "latency_method": lat["method"],
+            "detection_to_trigger_us": (s["detection_to_trigger"] or {}).get("total_us"),
             "emulator_test": s["emulator_metrics"],
             "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
 

@@ -14,6 +14,7 @@ from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board
 from cellsort.firmware.latency.tools import TOOLS
+from cellsort.firmware.latency.top import detection_to_trigger
 from cellsort.firmware.resources import estimate_resources
 from cellsort.metrics import classification_metrics, write_predictions
 from cellsort.provenance import record
@@ -70,6 +71,8 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool,
                                                                frontend=frontend)).to_dict()
                for tool in TOOLS}
+    top = detection_to_trigger(model, prep, board) if board.io_type == "io_stream" and \
+        prep.input_size[0] == prep.input_size[1] else None
     summary = {
         "board": board.model_dump(), "n_csim": int(len(sub)),
         "bit_exact": int(np.sum(same_emu & same_qk)),
@@ -79,7 +82,8 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
         "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
         "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
         "latency": latency.to_dict(), "latency_summary": latency.summary(),
-        "latency_by_tool": by_tool, "resources": estimate_resources(model, board.reuse_factor),
+        "latency_by_tool": by_tool, "detection_to_trigger": top,
+        "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }
     if len(bad):

@@ -171,6 +171,7 @@ def run_section(folder: Path, ctx: Context) -> Section:
             ("latency band low, µs", "stages.firmware.latency_us_low", "{:.2f}"),
             ("latency band high, µs", "stages.firmware.latency_us_high", "{:.2f}"),
             ("latency verdict", "stages.firmware.latency_verdict", "{}"),
+            ("detection to trigger, µs (whole top, model)", "stages.firmware.detection_to_trigger_us", "{:.2f}"),
             ("sort gate (margin >)", "stages.sort.gate.threshold", "{:.3f}"),
             ("gate validation purity", "stages.sort.gate.purity", "{:.3f}"),
             ("gate validation recovery", "stages.sort.gate.recovery", "{:.3f}"),
@@ -268,6 +269,16 @@ def firmware_section(folder: Path, ctx: Context) -> Section:
         ("budget, µs", "latency.budget_us", "{:g}"), ("verdict", "latency.verdict", "{}")],
         "calibrated cycle model (method in the note above)")
     section.notes.append(f"Latency method: {lat['method']}.")
+    top = doc.get("detection_to_trigger")
+    if top:
+        section.facts += facts_from(doc, src, [
+            ("detection to trigger, µs", "detection_to_trigger.total_us", "{:.2f}"),
+            ("detection to trigger, band low µs", "detection_to_trigger.total_us_low", "{:.2f}"),
+            ("detection to trigger, band high µs", "detection_to_trigger.total_us_high", "{:.2f}"),
+            ("published detection to trigger, µs", "detection_to_trigger.budget_us", "{:g}"),
+            ("detection-to-trigger verdict", "detection_to_trigger.verdict", "{}")],
+            "whole instrument top: calibrated network model + the top's stages (note below)")
+        section.notes.append(f"Detection to trigger method: {top['method']}.")
     per_tool = doc.get("latency_by_tool") or {lat["hls_tool"]: lat}
     section.figures.append(Figure(
         "firmware_latency", "Per-layer latency by tool: bars are each stage's own latency, dots when "
