@@ -121,6 +121,17 @@ def test_report_command_on_a_stage_folder_and_on_nothing(tiny_demo, tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "holds no cellsort results" in proc.stderr
 
 
+def test_report_on_a_malformed_result_is_one_line(tmp_path):
+    """A teacher.json whose history lacks its fields: exit 2 naming the folder, no traceback."""
+    run = tmp_path / "run"
+    (run / "teacher").mkdir(parents=True)
+    (run / "teacher" / "teacher.json").write_text(json.dumps({"history": [{"epoch": 1}]}))
+    proc = subprocess.run([sys.executable, "-m", "cellsort", "report", str(run)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "teacher results are not readable" in proc.stderr and str(run / "teacher") in proc.stderr
+
+
 # The console ---------------------------------------------------------------------------
 
 NATIVE_NOISE = ("cuInit", "oneDNN", "absl::InitializeLog", "cudart_stub", "UserWarning",

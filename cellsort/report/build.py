@@ -47,6 +47,15 @@ def _folders(root: Path) -> list[Path]:
     return found
 
 
+def _build(rule, folder: Path, ctx: Context) -> Section:
+    """One rule's section; a file that does not hold what its kind promises is bad input."""
+    try:
+        return rule.build(folder, ctx)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise DataError(f"{folder}: its {rule.name} results are not readable "
+                        f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from exc
+
+
 def collect(root: str | Path) -> list[Section]:
     """Every section the registered rules find in ``root`` and its sub-folders, in rule order."""
     root = Path(root)
@@ -54,7 +63,7 @@ def collect(root: str | Path) -> list[Section]:
         raise DataError(f"{root}: no such run folder")
     ctx = Context(root)
     folders = _folders(root)
-    sections = [r.build(f, ctx) for r in RULES for f in folders if r.match(f)]
+    sections = [_build(r, f, ctx) for r in RULES for f in folders if r.match(f)]
     seen: dict[str, int] = {}
     for fig in (fig for s in sections for fig in s.figures):  # one PNG file name per figure
         seen[fig.name] = seen.get(fig.name, 0) + 1
