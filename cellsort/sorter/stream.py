@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Literal
 
 import numpy as np
 
-from cellsort.config import StrictModel
+from cellsort.config import ConfigError, StrictModel
 from cellsort.data.intensity import crop_or_pad
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.detect import DetectConfig, detect
@@ -92,6 +92,9 @@ class Sorter:
             from cellsort.firmware.wrapper import buffer_rows
 
             prep = classifier.preprocessing
+            if min(self.background.shape) < prep.input_size[0]:
+                raise ConfigError(f"the fpga detector crops {prep.input_size[0]} px around a cell; "
+                                  f"frames of {self.background.shape} are smaller")
             self._fpga = FpgaDetector(self.background, config.fpga, prep.input_size[0], buffer_rows(prep))
 
     def _check(self, frame: np.ndarray) -> np.ndarray:
