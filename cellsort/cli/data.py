@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from cellsort.cli.console import console, make_table
 from cellsort.config import load_config
 from cellsort.data.dataset import parse_task
 from cellsort.data.jurkat import JURKAT_TASKS
@@ -14,7 +15,6 @@ from cellsort.data.montage import save_montage
 from cellsort.data.splits import TooFewToSplit
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.outputs import check_free_space, check_output_dir, check_output_file
-from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="Generate, inspect and picture datasets.", no_args_is_help=True)
 

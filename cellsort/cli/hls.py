@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
+from cellsort.cli.console import console, make_table
 from cellsort.firmware.boards import load_board
 from cellsort.student.artifact import load_student
-from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="FPGA firmware: hls4ml conversion, C simulation, latency, vendor build.",
                   no_args_is_help=True)

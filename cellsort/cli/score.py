@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from cellsort.cli.console import console
 
+from cellsort.cli.console import console
 
 
 def score_cmd(recording: Path = typer.Argument(..., help="RT-DC recording (.rtdc, or .tdms with images)."),

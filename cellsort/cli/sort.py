@@ -7,12 +7,12 @@ from typing import Optional
 
 import typer
 
+from cellsort.cli.console import console, make_table
 from cellsort.config import ConfigError, load_config
 from cellsort.outputs import check_output_dir
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.detect import DetectConfig
 from cellsort.sorter.stream import SorterConfig
-from cellsort.cli.console import console, make_table
 
 MODES = ("auto", "events", "video")
 

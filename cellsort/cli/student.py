@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
+from cellsort.cli.console import console, make_table
 from cellsort.data.preprocess import Preprocessing
 from cellsort.student import StudentArtifact, list_students, save_student
-from cellsort.cli.console import console, make_table
 
 app = typer.Typer(help="Quantized QKeras students.", no_args_is_help=True)
 

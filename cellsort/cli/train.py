@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from cellsort.cli.console import console, err_console
 from cellsort.config import ConfigError, load_config
 from cellsort.data.dataset import task_groups
 from cellsort.data.load import open_dataset
@@ -13,7 +14,6 @@ from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.outputs import check_output_dir
 from cellsort.teacher.budget import TEACHER_PRESETS, cpu_warning, expected_seconds
 from cellsort.teacher.train import TeacherConfig, train_teacher
-from cellsort.cli.console import console, err_console
 
 DATA_HELP = "Dataset: LymphoMNIST folder, class-folder tree, Jurkat .npz or .rtdc."
 

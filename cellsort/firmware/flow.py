@@ -67,10 +67,9 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     same_qk = np.all(csim == qkeras, axis=1)
     bad = np.flatnonzero(~(same_emu & same_qk))[:5]
     frontend = FrontEnd.of(prep, board.pixels_per_clock)
-    latency = estimate_latency(model, options_for_board(board, frontend=frontend))
-    by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool,
-                                                               frontend=frontend)).to_dict()
+    by_tool = {tool: estimate_latency(model, options_for_board(board, hls_tool=tool, frontend=frontend))
                for tool in TOOLS}
+    latency = by_tool[board.backend.lower()]  # the board's own tool
     top = detection_to_trigger(model, prep, board) if board.io_type == "io_stream" and \
         prep.input_size[0] == prep.input_size[1] else None
     summary = {
@@ -82,7 +81,8 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
         "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
         "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
         "latency": latency.to_dict(), "latency_summary": latency.summary(),
-        "latency_by_tool": by_tool, "detection_to_trigger": top,
+        "latency_by_tool": {tool: rep.to_dict() for tool, rep in by_tool.items()},
+        "detection_to_trigger": top,
         "resources": estimate_resources(model, board.reuse_factor),
         "vendor_tool": vendor_tool(),
     }

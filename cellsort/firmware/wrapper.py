@@ -101,7 +101,7 @@ def write_testbench_data(hls_dir: str | Path, frames: np.ndarray, background: np
     det = FpgaDetector(background, detect, prep.input_size[0], buffer_rows(prep))
     d = detect
     lines = [f"{n} {width} {height} {d.threshold} {d.min_area} {d.max_area} {d.window_left} "
-             f"{min(d.window_right, 65_535)} {d.max_gap} {d.trigger_col} {threshold!r}",
+             f"{d.window_right} {d.max_gap} {d.trigger_col} {threshold!r}",
              " ".join(map(str, det.background.ravel()))]
     expect, rows = [], []
     for frame in frames:

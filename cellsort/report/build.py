@@ -5,7 +5,6 @@ in ``<name>_files/``; every number in it names the file and JSON path it was rea
 """
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +82,6 @@ def render(sections: list[Section], title: str, root: str, png_dir: str) -> str:
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("cellsort.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
-    for s in sections:
-        for fig in s.figures:
-            fig.b64 = base64.b64encode(fig.png).decode("ascii")
     return env.get_template("report.html.j2").render(
         sections=sections, title=title, root=root, png_dir=png_dir, version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))

@@ -44,6 +44,13 @@ class Figure:
     caption: str
     png: bytes
 
+    @property
+    def b64(self) -> str:
+        """The PNG as base64, for a data URI."""
+        import base64
+
+        return base64.b64encode(self.png).decode("ascii")
+
 
 @dataclass
 class Section:

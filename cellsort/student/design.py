@@ -87,8 +87,7 @@ class StudentDesign(StrictModel):
         """Latency options on ``board`` with this design's reuse factor and front end."""
         from cellsort.firmware.latency import FrontEnd, options_for_board
 
-        frontend = FrontEnd(crop=(self.crop, self.crop), bin=self.bin,
-                            pixels_per_clock=board.pixels_per_clock)
+        frontend = FrontEnd.of(self.preprocessing(), board.pixels_per_clock)
         return options_for_board(board, reuse_factor=self.reuse_factor, frontend=frontend,
                                  **overrides)
 

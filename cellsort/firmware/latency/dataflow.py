@@ -83,14 +83,16 @@ FRONTEND_BIN_DEPTH, FRONTEND_ROM_DEPTH = 3, 2
 
 
 def frontend_arrivals(fe, n_words: int) -> np.ndarray:
-    """When each network input word leaves the wrapper's front end (``hls/wrapper``), cycle 0
+    """When each network input word leaves the top's front end (``hls/wrapper``), cycle 0
     being the crop's first beat.
 
-    ``crop_bin`` reads a beat a cycle (II 1), so crop row ``r`` has all its pixels after beat
-    ``r * row_beats + ceil(crop_w / P) - 1``; bin row ``i`` leaves as one word
-    :data:`FRONTEND_BIN_DEPTH` cycles after its last row. ``normalise`` turns each word into
-    ``crop_w / bin`` pixels, one a cycle, :data:`FRONTEND_ROM_DEPTH` cycles after reading it
-    (hls4ml's input FIFO never fills: the network's first convolution reads no faster).
+    The crop's rows arrive a beat a cycle, ``row_beats`` beats a row (from a camera region of
+    interest as wide as the crop, or from the line buffer's read-out, :mod:`.top`), so crop
+    row ``r`` has all its pixels after beat ``r * row_beats + ceil(crop_w / P) - 1``;
+    ``bin_crop`` lets bin row ``i`` leave as one word :data:`FRONTEND_BIN_DEPTH` cycles after
+    its last row. ``normalise`` turns each word into ``crop_w / bin`` pixels, one a cycle,
+    :data:`FRONTEND_ROM_DEPTH` cycles after reading it (hls4ml's input FIFO never fills: the
+    network's first convolution reads no faster).
     """
     (h, w), b, p = fe.crop, fe.bin, fe.pixels_per_clock
     rows, cols = h // b, w // b
