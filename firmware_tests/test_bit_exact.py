@@ -54,7 +54,7 @@ def test_emulator_int8_and_float_products_equal_qkeras(act_bits, products, int8,
     size = (24, 24)
     model = perturbed(build_student("small", input_size=size, act_bits=act_bits))
     prep = Preprocessing(input_size=size)
-    em = Emulator.from_model(model, prep, products=products)
+    em = Emulator.from_model(model, prep, backend="numpy", products=products)
     chosen = [op.gemm.int8 for op in em._ops if op.gemm is not None][1:]
     if int8 is not None:
         assert chosen == [int8, int8]

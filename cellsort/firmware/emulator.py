@@ -2,8 +2,8 @@
 
 Every tensor is held as integer codes of its fixed-point format; convolutions and the dense
 layer accumulate exactly (the firmware's accumulators are wide enough to be exact too, and
-here a static bound proves that no sum leaves the exact integer range of the float type
-used), quantized ReLUs round half to even and saturate, max-pooling compares codes. The result
+here a static bound proves that no sum leaves the exact integer range of the type used),
+quantized ReLUs round half to even and saturate, max-pooling compares codes. The result
 equals the C simulation of the generated HLS code bit for bit (checked in
 ``firmware_tests``) and runs orders of magnitude faster, so it scores whole datasets and is
 the software sorting path for labs without an FPGA.
@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from cellsort.data.preprocess import Preprocessing
-from cellsort.firmware.fixed import Fixed, input_format, pixel_codes, quantizer_format
+from cellsort.firmware.fixed import Fixed
+from cellsort.firmware.plan import Plan, Step, read_plan
 
 
 #: Largest integer magnitudes that float32 and float64 hold exactly.
@@ -33,12 +34,12 @@ def _float_type(bound: float, layer: str) -> type:
     raise OverflowError(f"{layer}: accumulator bound {bound:.3g} exceeds the exact range of float64")
 
 
-def _requantize(acc: np.ndarray, scale: float, fmt: Fixed) -> np.ndarray:
-    """Accumulator codes → ``fmt`` codes: multiply by the power of two ``scale``, round half to
-    even (``np.rint``), saturate. Exact for integer codes in the exact range of the dtype."""
+def _requantize(acc: np.ndarray, shift: int, fmt: Fixed) -> np.ndarray:
+    """Accumulator codes → ``fmt`` codes: divide by ``2**shift``, round half to even
+    (``np.rint``), saturate. Exact for integer codes in the exact range of the dtype."""
     lo, hi = fmt.int_range
     acc = acc if acc.dtype.kind == "f" else acc.astype(np.float64)
-    return np.clip(np.rint(acc * acc.dtype.type(scale)), lo, hi)
+    return np.clip(np.rint(acc * acc.dtype.type(2.0 ** -shift)), lo, hi)
 
 
 @dataclass(frozen=True)
@@ -131,14 +132,17 @@ def _int8_faster(k: int, f: int, rows: int = 2048) -> bool:
 
 @dataclass(frozen=True)
 class _Op:
-    """One step of the compiled plan (see :meth:`Emulator.from_model`)."""
+    """A plan step with its product operator for the NumPy back end."""
 
-    kind: str                      # "conv", "dense", "act", "pool"
+    step: Step
     gemm: _Gemm | None = None
-    kernel: tuple[int, int] = (1, 1)
-    scale: float = 1.0
-    fmt: Fixed | None = None       # requantization after the op (None: keep accumulators)
-    pool: bool = False             # conv only: the 2x2 max-pool that follows, fused
+
+    @property
+    def kind(self) -> str:
+        return self.step.kind
+
+
+BACKENDS = ("auto", "native", "numpy")
 
 
 class Emulator:
@@ -147,120 +151,100 @@ class Emulator:
     Build with :meth:`from_model` or :meth:`from_artifact`; call :meth:`logits` on uint8
     crops already fitted to the input size.
 
-    Method: every tensor is integer codes of its fixed-point format. A convolution is an
-    im2col matrix product (:class:`_Gemm`: int8 GEMM where the codes fit, float32/float64 BLAS
-    where a static bound proves the sums exact), over only the positions its max-pool keeps;
-    the pool is taken on the accumulators before requantization (rounding and saturation are
-    non-decreasing, so ``max(q(a), q(b)) == q(max(a, b))``). Requantization rounds half to
-    even and saturates, as ``AP_RND_CONV, AP_SAT``.
+    Method: the student is read into integer steps (:func:`cellsort.firmware.plan.read_plan`)
+    and run by one of two back ends that give the same, exact, codes:
+
+    - ``native``: the plan compiled to one C function (:mod:`cellsort.firmware.native`),
+      every layer fused, integer accumulators whose width the plan's bounds prove enough;
+    - ``numpy``: a convolution is an im2col matrix product (:class:`_Gemm`: int8 GEMM where
+      the codes fit, float32/float64 BLAS where a static bound proves the sums exact), over
+      only the positions its max-pool keeps, the pool taken on the accumulators.
+
+    Requantization rounds half to even and saturates, as ``AP_RND_CONV, AP_SAT``.
     """
 
-    def __init__(self, ops: list[_Op], table: np.ndarray, out_frac: int, class_names=()):
-        self._ops, self._table, self._out_frac = ops, table, out_frac
-        self.class_names = tuple(class_names)
-
-    @classmethod
-    def from_model(cls, model, prep: Preprocessing, class_names=(), products: str = "auto") -> "Emulator":
-        """Read weights and formats from a QKeras student and compile the plan.
-
-        ``products``: "auto" (int8 GEMMs where they fit and are faster on this CPU), "int8"
-        (wherever they fit) or "float"; every choice gives the same, exact, logits.
-        """
+    def __init__(self, plan: Plan, class_names=(), backend: str = "auto", products: str = "auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         if products not in ("auto", "int8", "float"):
             raise ValueError(f"products must be auto, int8 or float, got {products!r}")
-        table = pixel_codes(model, prep)
-        frac = input_format(model).frac
-        in_range = (int(table.min()), int(table.max()))
-        ops = []
-        layers = [layer for layer in model.layers
-                  if not (type(layer).__name__ == "QActivation" and layer.name == "pixels_q")]
-        i = 0
-        while i < len(layers):
-            layer, kind = layers[i], type(layers[i]).__name__
-            i += 1
-            if kind in ("QConv2D", "QDense"):
-                w_fmt = quantizer_format(layer.kernel_quantizer_internal)
-                b_fmt = quantizer_format(layer.bias_quantizer_internal)
-                kernel, bias = layer.get_weights()
-                w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy())
-                b = b_fmt.codes(layer.bias_quantizer_internal(bias).numpy())
-                shift = frac + w_fmt.frac - b_fmt.frac
-                if shift < 0:  # bias finer than the products: products on the bias's grid
-                    w, shift = w << -shift, 0
-                    frac = b_fmt.frac
-                else:
-                    frac += w_fmt.frac
-                ksize = tuple(w.shape[:2]) if kind == "QConv2D" else (1, 1)
-                w = w.reshape(-1, w.shape[-1])  # HWIO rows in im2col order (dy, dx, channel)
-                b_acc = b << shift
-                bound = float((max(map(abs, in_range)) * np.abs(w).sum(axis=0) + np.abs(b_acc)).max())
-                gemm = _Gemm.build(w, b_acc, in_range, bound, layer.name, products)
-                fmt, pool = None, False
-                if i < len(layers) and type(layers[i]).__name__ == "QActivation":
-                    fmt = quantizer_format(layers[i].quantizer)
-                    i += 1
-                if (kind == "QConv2D" and i < len(layers)
-                        and type(layers[i]).__name__ == "MaxPooling2D" and _is_pool2(layers[i])):
-                    pool = True
-                    i += 1
-                scale = 2.0 ** -(frac - fmt.frac) if fmt else 1.0
-                if fmt:
-                    frac, in_range = fmt.frac, fmt.int_range
-                else:
-                    in_range = (-int(bound), int(bound))
-                ops.append(_Op("conv" if kind == "QConv2D" else "dense", gemm, ksize, scale, fmt, pool))
-            elif kind == "QActivation":
-                fmt = quantizer_format(layer.quantizer)
-                ops.append(_Op("act", scale=2.0 ** -(frac - fmt.frac), fmt=fmt))
-                frac, in_range = fmt.frac, fmt.int_range
-            elif kind == "MaxPooling2D":
-                if not _is_pool2(layer):
-                    raise ValueError(f"{layer.name}: only 2x2 max-pooling with stride 2 is emulated")
-                ops.append(_Op("pool"))
-            elif kind in ("Conv2D", "Dense", "Activation"):
-                raise ValueError(f"{layer.name}: unquantized {kind} cannot run bit-exactly")
-        return cls(ops, table, frac, class_names)
+        self.plan = plan
+        self.class_names = tuple(class_names)
+        self._kernel = None
+        if backend != "numpy":
+            from cellsort.firmware.native import NativeUnavailable, compile_plan
+
+            try:
+                self._kernel = compile_plan(plan)
+            except NativeUnavailable:
+                if backend == "native":
+                    raise
+        self.backend = "native" if self._kernel is not None else "numpy"
+        self._ops = [] if self._kernel is not None else [
+            _Op(s, _Gemm.build(s.w, s.bias, s.in_range, s.bound, s.name, products)
+                if s.kind in ("conv", "dense") else None) for s in plan.steps]
 
     @classmethod
-    def from_artifact(cls, folder: str | Path) -> "Emulator":
+    def from_model(cls, model, prep: Preprocessing, class_names=(), backend: str = "auto",
+                   products: str = "auto") -> "Emulator":
+        """Read weights and formats from a QKeras student and compile the plan.
+
+        ``backend``: "auto" (the compiled kernel where a C compiler is found, else NumPy),
+        "native" (the compiled kernel or :class:`~cellsort.firmware.native.NativeUnavailable`)
+        or "numpy". ``products`` (NumPy back end): "auto" (int8 GEMMs where they fit and are
+        faster on this CPU), "int8" (wherever they fit) or "float". Every choice gives the
+        same, exact, logits.
+        """
+        return cls(read_plan(model, prep), class_names, backend, products)
+
+    @classmethod
+    def from_artifact(cls, folder: str | Path, backend: str = "auto") -> "Emulator":
         """Emulate the student of an artifact folder."""
         from cellsort.student.artifact import load_student
 
         art = load_student(folder)
-        return cls.from_model(art.model, art.preprocessing, art.class_names)
+        return cls.from_model(art.model, art.preprocessing, art.class_names, backend)
 
     def logits(self, images: np.ndarray, chunk: int = 16) -> np.ndarray:
         """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size.
 
-        Crops go through in chunks of ``chunk``, which keeps the intermediate arrays in cache.
+        NumPy back end: crops go through in chunks of ``chunk``, which keeps the intermediate
+        arrays in cache.
         """
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 3:
             raise TypeError(f"expected uint8 crops (N, h, w), got {images.dtype} {images.shape}")
-        if len(images) > chunk:
-            return np.concatenate([self.logits(images[i:i + chunk], chunk)
-                                   for i in range(0, len(images), chunk)])
-        x = self._table[images][..., None]
+        if images.shape[1:] != self.plan.input_size:
+            raise ValueError(f"crops of {images.shape[1]}x{images.shape[2]} px; the network "
+                             f"takes {self.plan.input_size[0]}x{self.plan.input_size[1]}")
+        if self._kernel is not None:
+            codes = self._kernel(images)
+        else:
+            codes = np.concatenate([self._codes(images[i:i + chunk])
+                                    for i in range(0, len(images), chunk)] or
+                                   [np.zeros((0, self.plan.shapes[-1][2]))])
+        return codes.astype(np.float64) / 2.0 ** self.plan.out_frac
+
+    def _codes(self, images: np.ndarray) -> np.ndarray:
+        """Output codes of a chunk, NumPy back end."""
+        x = self.plan.table[images][..., None]
         for op in self._ops:
-            if op.kind == "conv":
+            step = op.step
+            if step.kind == "conv":
                 x = _conv(x, op)
-            elif op.kind == "dense":
+            elif step.kind == "dense":
                 x = op.gemm(op.gemm.prepare(x.reshape(len(x), -1)))
-                x = _requantize(x, op.scale, op.fmt) if op.fmt else x
-            elif op.kind == "act":
-                x = _requantize(x, op.scale, op.fmt)
+                x = _requantize(x, step.shift, step.fmt) if step.fmt else x
+            elif step.kind == "act":
+                x = _requantize(x, step.shift, step.fmt)
             else:
                 x = _pool(x)
-        return x.astype(np.float64) / 2.0 ** self._out_frac
+        return x
 
     def margin(self, images: np.ndarray) -> np.ndarray:
         """Logit margin ``z1 - z0`` (the sort decision variable)."""
         z = self.logits(images)
         return z[:, 1] - z[:, 0]
-
-
-def _is_pool2(layer) -> bool:
-    return tuple(layer.pool_size) == (2, 2) and tuple(layer.strides) == (2, 2)
 
 
 def _pool(x: np.ndarray) -> np.ndarray:
@@ -274,10 +258,11 @@ def _pool(x: np.ndarray) -> np.ndarray:
 def _conv(x: np.ndarray, op: _Op) -> np.ndarray:
     """'Valid' convolution (cross-correlation, as Keras) of NHWC codes, then the fused pool
     and requantization; only the output positions the pool keeps are computed."""
-    kh, kw = op.kernel
+    step = op.step
+    kh, kw = step.kernel
     n, h, w, c = x.shape
     oh, ow = h - kh + 1, w - kw + 1
-    if op.pool:
+    if step.pool:
         oh, ow = oh // 2 * 2, ow // 2 * 2
     x = op.gemm.prepare(x)
     patches = np.empty((n, oh, ow, kh * kw * c), x.dtype)
@@ -286,5 +271,5 @@ def _conv(x: np.ndarray, op: _Op) -> np.ndarray:
             k = (dy * kw + dx) * c
             patches[..., k:k + c] = x[:, dy:dy + oh, dx:dx + ow]
     acc = op.gemm(patches.reshape(n * oh * ow, -1)).reshape(n, oh, ow, -1)
-    acc = _pool(acc) if op.pool else acc
-    return _requantize(acc, op.scale, op.fmt) if op.fmt else acc
+    acc = _pool(acc) if step.pool else acc
+    return _requantize(acc, step.shift, step.fmt) if step.fmt else acc
