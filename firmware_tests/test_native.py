@@ -143,5 +143,6 @@ def test_no_compiler_falls_back_to_numpy(monkeypatch):
     monkeypatch.setenv("CC", "no-such-compiler-cellsort")
     with pytest.raises(NativeUnavailable, match="no C compiler"):
         Emulator(plan, backend="native")
-    em = Emulator(plan)
-    assert em.backend == "numpy"
+    with pytest.warns(RuntimeWarning, match="NumPy back end runs instead"):
+        em = Emulator(plan)
+    assert em.backend == "numpy" and em.isa is None

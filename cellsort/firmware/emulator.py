@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,10 +177,15 @@ class Emulator:
 
             try:
                 self._kernel = compile_plan(plan)
-            except NativeUnavailable:
+            except NativeUnavailable as e:
                 if backend == "native":
                     raise
+                warnings.warn(f"compiled emulator unavailable ({str(e).splitlines()[0]}); the NumPy "
+                              "back end runs instead (bit-exact, several times slower)", RuntimeWarning,
+                              stacklevel=2)
         self.backend = "native" if self._kernel is not None else "numpy"
+        #: Instruction-set rule of the compiled kernel (None for NumPy).
+        self.isa = self._kernel.isa if self._kernel is not None else None
         self._ops = [] if self._kernel is not None else [
             _Op(s, _Gemm.build(s.w, s.bias, s.in_range, s.bound, s.name, products)
                 if s.kind in ("conv", "dense") else None) for s in plan.steps]

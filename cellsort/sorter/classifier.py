@@ -36,20 +36,27 @@ class CellClassifier:
     backend : {"emulator", "qkeras"}
         ``emulator`` computes exactly what the FPGA computes (bit-exact integer model);
         ``qkeras`` runs the Keras model.
+    emulator_backend : {"auto", "native", "numpy"}
+        Back end of the emulator (:class:`~cellsort.firmware.emulator.Emulator`); all give the
+        same logits.
     """
 
     def __init__(self, artifact: str | Path | StudentArtifact,
-                 backend: Literal["emulator", "qkeras"] = "emulator"):
+                 backend: Literal["emulator", "qkeras"] = "emulator",
+                 emulator_backend: Literal["auto", "native", "numpy"] = "auto"):
         self.artifact = artifact if isinstance(artifact, StudentArtifact) else load_student(artifact)
         self.artifact_path = None if isinstance(artifact, StudentArtifact) else str(artifact)
         self.preprocessing = self.artifact.preprocessing
         self.class_names = self.artifact.class_names
         self.threshold = self.artifact.threshold
         self.backend = backend
+        self.emulator = None
         if backend == "emulator":
             from cellsort.firmware.emulator import Emulator
 
-            self._logits = Emulator.from_model(self.artifact.model, self.preprocessing).logits
+            self.emulator = Emulator.from_model(self.artifact.model, self.preprocessing,
+                                                backend=emulator_backend)
+            self._logits = self.emulator.logits
         elif backend == "qkeras":
             model, prep = self.artifact.model, self.preprocessing
             self._logits = lambda x: model(prep.normalize(x)[..., None], training=False).numpy()

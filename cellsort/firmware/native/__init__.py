@@ -34,6 +34,7 @@ class Kernel:
         self._pointers = (ctypes.c_void_p * max(len(self._params), 1))(
             *[p.ctypes.data for p in self._params])
         self._scratch = np.zeros(source.scratch_bytes, np.uint8)
+        self._fixed = (self._table.ctypes.data, self._pointers, self._scratch.ctypes.data)
         self._size, self._outputs = plan.input_size, source.out_size
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
@@ -41,8 +42,9 @@ class Kernel:
         if images.ndim != 3 or images.shape[1:] != self._size:
             raise ValueError(f"expected uint8 crops (N, {self._size[0]}, {self._size[1]}), got {images.shape}")
         out = np.empty((len(images), self._outputs), np.int64)
-        self._fn(images.ctypes.data, len(images), self._table.ctypes.data, self._pointers,
-                 self._scratch.ctypes.data, out.ctypes.data)
+        table, pointers, scratch = self._fixed
+        self._fn(images.__array_interface__["data"][0], len(images), table, pointers, scratch,
+                 out.__array_interface__["data"][0])
         return out
 
 
