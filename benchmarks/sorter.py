@@ -24,6 +24,8 @@ torch.set_num_threads(1)  # the int8 GEMMs of the NumPy emulator back end run in
 from cellsort.data import Preprocessing  # noqa: E402
 from cellsort.data.intensity import crop_or_pad  # noqa: E402
 from cellsort.firmware.boards import load_board  # noqa: E402
+from cellsort.firmware.native import compile_plan, isa  # noqa: E402
+from cellsort.firmware.native.build import macros  # noqa: E402
 from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board  # noqa: E402
 from cellsort.firmware.latency.top import detection_to_trigger  # noqa: E402
 from cellsort.sorter import CellClassifier, detect, estimate_background, synthetic_flow  # noqa: E402
@@ -155,6 +157,18 @@ def emulator_throughput(clf, frames, bg, n: int = 4096):
           f"{TARGET['frames_per_s']:>10}   (scikit-image rule)")
     print(f"  {'  fpga-equivalent detection':<30} {fps_fpga:>22.0f} {'':>22} {'':>10} "
           f"{TARGET['frames_per_s']:>10}   (the firmware's streaming pass, --detector fpga)")
+    print("\ncompiled kernel alone per instruction-set rule this CPU runs (batch, best of three; a "
+          "rule below the best shows what CPUs with only those instructions get, roughly):")
+    for rule in isa.rules():
+        if not set(rule.macros) <= macros():
+            continue
+        kernel = compile_plan(clf.emulator.plan, rule)
+        best = 0.0
+        for _ in range(3):
+            t0 = time.perf_counter()
+            kernel(crops)
+            best = max(best, len(crops) / (time.perf_counter() - t0))
+        print(f"  {rule.name:<14} {best:>10.0f} crops/s")
 
 
 if __name__ == "__main__":
