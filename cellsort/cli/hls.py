@@ -46,7 +46,8 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     s = run_firmware(art, load_board(board), out, test.images, n)
     console.print(f"converted and compiled in {s['seconds']['convert_and_compile']:.1f} s; "
                   f"C-sim {s['throughput_images_per_s']['csim']:.0f} images/s, emulator "
-                  f"{s['throughput_images_per_s']['emulator']:.0f} images/s")
+                  f"({s['emulator']['backend']}{', ' + s['emulator']['isa'] if s['emulator']['isa'] else ''}) "
+                  f"{s['throughput_images_per_s']['emulator']:.0f} images/s (measured)")
     for m in s["mismatches"]:
         console.print(f"mismatch at test image {m['index']}: csim {m['csim']} emulator "
                       f"{m['emulator']} qkeras {m['qkeras']}")

@@ -80,6 +80,7 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
                         "qkeras": qkeras[i].tolist()} for i in bad],
         "seconds": {"convert_and_compile": t_convert, "csim": t_csim, "emulator_all": t_emu},
         "throughput_images_per_s": {"csim": len(sub) / t_csim, "emulator": len(fitted) / t_emu},
+        "emulator": {"backend": emulator.backend, "isa": emulator.isa},
         "latency": latency.to_dict(), "latency_summary": latency.summary(),
         "latency_by_tool": {tool: rep.to_dict() for tool, rep in by_tool.items()},
         "detection_to_trigger": top,
