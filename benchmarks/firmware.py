@@ -58,7 +58,8 @@ def main():
     print(f"  hls4ml conversion           {t_convert:6.1f} s")
     print(f"  g++ compile (C simulation)  {t_compile:6.1f} s")
     print(f"  C-sim throughput            {len(sub) / t_csim:8.0f} images/s ({len(sub)} crops)")
-    print(f"  emulator throughput         {len(crops) / t_emu:8.0f} images/s ({len(crops)} crops, one process)")
+    print(f"  emulator throughput         {len(crops) / t_emu:8.0f} images/s ({len(crops)} crops, one process, "
+          f"{em.backend} back end{', ' + em.isa if em.isa else ''})")
     print(f"  emulator == C-sim           {exact}/{len(sub)} bit-exact")
     for tool in ("vitis", "vivado"):
         for mhz in sorted({200.0, 250.0, board.clock_mhz}):

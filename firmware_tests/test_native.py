@@ -146,3 +146,46 @@ def test_no_compiler_falls_back_to_numpy(monkeypatch):
     with pytest.warns(RuntimeWarning, match="NumPy back end runs instead"):
         em = Emulator(plan)
     assert em.backend == "numpy" and em.isa is None
+
+
+def test_damaged_cached_kernel_is_rebuilt(tmp_path):
+    """A truncated library in the cache (a full disk, a killed copy) is rebuilt, not loaded."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from cellsort.firmware.fixed import Fixed\n"
+        "from cellsort.firmware.plan import Plan, Step, accumulator_bound\n"
+        "from cellsort.firmware.native import compile_plan\n"
+        "w = np.arange(-8, 8).reshape(16, 1); b = np.array([3])\n"
+        "plan = Plan(np.arange(256) - 128, (Step('dense', 'd', w, b, (1, 1), (-128, 127),"
+        " accumulator_bound(w, b, (-128, 127))),), 0, (4, 4))\n"
+        "x = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)\n"
+        "print(int(compile_plan(plan)(x)[0, 0]))\n")
+    env = {**__import__("os").environ, "CELLSORT_CACHE": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    expected = int(((np.arange(16) - 128) * np.arange(-8, 8)).sum() + 3)
+    assert int(first.stdout) == expected
+    (lib,) = (tmp_path / "kernels").glob("cellsort-*.so")
+    lib.write_bytes(lib.read_bytes()[:100])
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert int(again.stdout) == expected and lib.stat().st_size > 100
+
+
+def test_plan_refuses_convolutions_it_cannot_emulate():
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits
+
+    from cellsort.keras_compat import tf_keras
+
+    keras = tf_keras()
+    x = keras.Input((12, 12, 1), name="pixels")
+    y = QActivation(quantized_bits(10, 2, alpha=1), name="pixels_q")(x)
+    y = QConv2D(4, 3, strides=2, kernel_quantizer=quantized_bits(8, 0, alpha=1),
+                bias_quantizer=quantized_bits(8, 2, alpha=1), name="strided")(y)
+    y = QDense(2, kernel_quantizer=quantized_bits(8, 0, alpha=1),
+               bias_quantizer=quantized_bits(8, 2, alpha=1), name="logits")(keras.layers.Flatten()(y))
+    with pytest.raises(ValueError, match="strided: only 'valid' convolutions with stride 1"):
+        read_plan(keras.Model(x, y), Preprocessing(input_size=(12, 12)))

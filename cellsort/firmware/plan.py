@@ -96,6 +96,10 @@ def read_plan(model, prep: Preprocessing) -> Plan:
         layer, kind = layers[i], type(layers[i]).__name__
         i += 1
         if kind in ("QConv2D", "QDense"):
+            if kind == "QConv2D" and (layer.padding != "valid" or tuple(layer.strides) != (1, 1)
+                                      or tuple(layer.dilation_rate) != (1, 1)):
+                raise ValueError(f"{layer.name}: only 'valid' convolutions with stride 1 and no "
+                                 "dilation are emulated")
             w_fmt = quantizer_format(layer.kernel_quantizer_internal)
             b_fmt = quantizer_format(layer.bias_quantizer_internal)
             kernel, bias = layer.get_weights()

@@ -8,6 +8,7 @@ folder cannot be written, a private temporary folder of this process is used.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
@@ -81,17 +82,22 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _private_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="cellsort-kernels-"))
+    """This process's own kernel folder, removed at exit (loaded libraries stay mapped)."""
+    folder = Path(tempfile.mkdtemp(prefix="cellsort-kernels-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def build(code: str) -> ctypes.CDLL:
     """Compile ``code`` (or find it compiled) and load the library."""
     cc = compiler()
     key = hashlib.sha256("\0".join([code, _compiler_id(cc), *FLAGS, _cpu_id()]).encode()).hexdigest()[:24]
-    for folder in (cache_dir(), _private_dir()):
+    for folder in (f() for f in (cache_dir, _private_dir)):
         lib = folder / f"cellsort-{key}.so"
-        if lib.exists():
+        try:
             return ctypes.CDLL(str(lib))
+        except OSError:  # absent, unreadable or damaged: (re)build it
+            pass
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{key}-", suffix=".c", dir=folder)
