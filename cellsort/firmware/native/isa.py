@@ -34,24 +34,28 @@ _RULES: list[Isa] = []
 
 
 def register(isa: Isa) -> Isa:
+    """Add a rule after those registered so far (so register the best first)."""
     _RULES.append(isa)
     return isa
 
 
-register(Isa("avx512-vnni", ("__AVX512BW__", "__AVX512VNNI__"), 16, "__m512i",
-             "_mm512_loadu_si512({ptr})",
-             "(vacc)_mm512_dpwssd_epi32((__m512i){acc}, _mm512_set1_epi32({pair}), {w})",
-             "#include <immintrin.h>"))
-register(Isa("avx512bw", ("__AVX512BW__",), 16, "__m512i", "_mm512_loadu_si512({ptr})",
-             "{acc} + (vacc)_mm512_madd_epi16(_mm512_set1_epi32({pair}), {w})",
-             "#include <immintrin.h>"))
-register(Isa("avx-vnni", ("__AVX2__", "__AVXVNNI__"), 8, "__m256i",
-             "_mm256_loadu_si256((const __m256i *)({ptr}))",
-             "(vacc)_mm256_dpwssd_avx_epi32((__m256i){acc}, _mm256_set1_epi32({pair}), {w})",
-             "#include <immintrin.h>"))
-register(Isa("avx2", ("__AVX2__",), 8, "__m256i", "_mm256_loadu_si256((const __m256i *)({ptr}))",
-             "{acc} + (vacc)_mm256_madd_epi16(_mm256_set1_epi32({pair}), {w})",
-             "#include <immintrin.h>"))
+def _x86(name: str, macros: tuple[str, ...], bits: int, fused: bool) -> Isa:
+    """An x86 rule: ``bits``-wide vectors, ``vpdpwssd`` (VNNI, ``fused``) or ``vpmaddwd`` + add."""
+    vec, mm = (f"__m{bits}i", f"_mm{bits}")
+    load = (f"{mm}_loadu_si512({{ptr}})" if bits == 512 else
+            f"{mm}_loadu_si256((const __m256i *)({{ptr}}))")
+    if fused:
+        dpwssd = f"{mm}_dpwssd_epi32" if bits == 512 else f"{mm}_dpwssd_avx_epi32"
+        madd = f"(vacc){dpwssd}(({vec}){{acc}}, {mm}_set1_epi32({{pair}}), {{w}})"
+    else:
+        madd = f"{{acc}} + (vacc){mm}_madd_epi16({mm}_set1_epi32({{pair}}), {{w}})"
+    return Isa(name, macros, bits // 32, vec, load, madd, "#include <immintrin.h>")
+
+
+register(_x86("avx512-vnni", ("__AVX512BW__", "__AVX512VNNI__"), 512, fused=True))
+register(_x86("avx512bw", ("__AVX512BW__",), 512, fused=False))
+register(_x86("avx-vnni", ("__AVX2__", "__AVXVNNI__"), 256, fused=True))
+register(_x86("avx2", ("__AVX2__",), 256, fused=False))
 register(Isa("generic", (), 16))
 
 
