@@ -189,3 +189,16 @@ def test_plan_refuses_convolutions_it_cannot_emulate():
                bias_quantizer=quantized_bits(8, 2, alpha=1), name="logits")(keras.layers.Flatten()(y))
     with pytest.raises(ValueError, match="strided: only 'valid' convolutions with stride 1"):
         read_plan(keras.Model(x, y), Preprocessing(input_size=(12, 12)))
+
+
+def test_threads_share_one_kernel():
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = read_plan(perturbed(build_student("small", input_size=(24, 24))), Preprocessing(input_size=(24, 24)))
+    kernel = compile_plan(plan)
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 256, (64, 24, 24), np.uint8) for _ in range(8)]
+    expected = [kernel(b) for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            assert all(np.array_equal(a, b) for a, b in zip(pool.map(kernel, batches), expected))

@@ -20,7 +20,11 @@ __all__ = ["Kernel", "NativeUnavailable", "compile_plan"]
 
 
 class Kernel:
-    """A compiled plan: ``kernel(images)`` → int64 output codes (N, outputs)."""
+    """A compiled plan: ``kernel(images)`` → int64 output codes (N, outputs).
+
+    The call releases the GIL (ctypes) and has its own scratch memory, so threads may call
+    one kernel at once.
+    """
 
     def __init__(self, plan: Plan, target: isa.Isa | None = None):
         source = generate(plan, target or isa.select(macros()))
@@ -33,8 +37,8 @@ class Kernel:
         self._params = source.params  # kept alive: the pointers below point into them
         self._pointers = (ctypes.c_void_p * max(len(self._params), 1))(
             *[p.ctypes.data for p in self._params])
-        self._scratch = np.zeros(source.scratch_bytes, np.uint8)
-        self._fixed = (self._table.ctypes.data, self._pointers, self._scratch.ctypes.data)
+        self._fixed = (self._table.ctypes.data, self._pointers)
+        self._scratch_bytes = source.scratch_bytes
         self._size, self._outputs = plan.input_size, source.out_size
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
@@ -42,9 +46,10 @@ class Kernel:
         if images.ndim != 3 or images.shape[1:] != self._size:
             raise ValueError(f"expected uint8 crops (N, {self._size[0]}, {self._size[1]}), got {images.shape}")
         out = np.empty((len(images), self._outputs), np.int64)
-        table, pointers, scratch = self._fixed
-        self._fn(images.__array_interface__["data"][0], len(images), table, pointers, scratch,
-                 out.__array_interface__["data"][0])
+        scratch = np.empty(self._scratch_bytes, np.uint8)  # per call: calls may run in parallel threads
+        table, pointers = self._fixed
+        self._fn(images.__array_interface__["data"][0], len(images), table, pointers,
+                 scratch.__array_interface__["data"][0], out.__array_interface__["data"][0])
         return out
 
 
