@@ -25,7 +25,7 @@ from cellsort.data import Preprocessing  # noqa: E402
 from cellsort.data.intensity import crop_or_pad  # noqa: E402
 from cellsort.firmware.boards import load_board  # noqa: E402
 from cellsort.firmware.native import compile_plan, isa  # noqa: E402
-from cellsort.firmware.native.build import macros  # noqa: E402
+from cellsort.cbuild import macros  # noqa: E402
 from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board  # noqa: E402
 from cellsort.firmware.latency.top import detection_to_trigger  # noqa: E402
 from cellsort.sorter import CellClassifier, detect, estimate_background, synthetic_flow  # noqa: E402

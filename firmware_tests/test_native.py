@@ -6,7 +6,7 @@ from cellsort.data import Preprocessing
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import Fixed
 from cellsort.firmware.native import NativeUnavailable, compile_plan, isa
-from cellsort.firmware.native.build import macros
+from cellsort.cbuild import macros
 from cellsort.firmware.plan import Plan, Step, accumulator_bound, read_plan
 from cellsort.student import build_student
 from firmware_tests.conftest import perturbed

@@ -12,7 +12,7 @@ import ctypes
 import numpy as np
 
 from cellsort.firmware.native import isa
-from cellsort.firmware.native.build import NativeUnavailable, build, macros
+from cellsort.cbuild import NativeUnavailable, build, macros
 from cellsort.firmware.native.codegen import generate, int_type
 from cellsort.firmware.plan import Plan
 

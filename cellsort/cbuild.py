@@ -1,4 +1,4 @@
-"""Compile generated C into a shared library once per source, compiler and CPU; load it.
+"""Compile C source into a shared library once per source, compiler and CPU; load it.
 
 Method: the library's name is a SHA-256 of the source, the compiler's version line, the flags
 and this CPU's feature flags, so a cache shared between machines never hands one CPU code
@@ -19,12 +19,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-#: Flags of every build: optimised and vectorised for this CPU, position-independent.
-FLAGS = ("-O3", "-march=native", "-std=c11", "-shared", "-fPIC", "-fno-strict-aliasing")
+#: Flags of every build: optimised and vectorised for this CPU, position-independent; floating
+#: point as written (no contraction into fused multiply-adds), so it rounds as the source says.
+FLAGS = ("-O3", "-march=native", "-std=c11", "-ffp-contract=off", "-shared", "-fPIC", "-fno-strict-aliasing")
 
 
 class NativeUnavailable(RuntimeError):
-    """No C compiler, or it failed: the NumPy back end is the alternative."""
+    """No C compiler, or it failed: callers fall back to their NumPy/SciPy path."""
 
 
 def compiler() -> str:
