@@ -112,9 +112,11 @@ def build(code: str) -> ctypes.CDLL:
                 run = subprocess.run([cc, *FLAGS, "-o", so, tmp], capture_output=True, text=True,
                                      timeout=300)
             except (OSError, subprocess.SubprocessError) as e:
-                raise NativeUnavailable(f"{cc} could not compile the generated kernel: {e}") from e
+                raise NativeUnavailable(f"{cc} could not compile the C source: {e}") from e
             if run.returncode != 0:
-                raise NativeUnavailable(f"{cc} failed on the generated kernel:\n{run.stderr[-2000:]}")
+                first = next((line for line in run.stderr.splitlines() if "error" in line),
+                             run.stderr.strip()[:200])
+                raise NativeUnavailable(f"{cc} could not compile the C source: {first}\n{run.stderr[-2000:]}")
             os.replace(so, lib)
         finally:
             for leftover in (tmp, tmp[:-2] + ".so"):
