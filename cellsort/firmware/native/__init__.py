@@ -1,7 +1,7 @@
 """The emulator's compiled back end: a plan as one fused C function, built on first use.
 
 ``compile_plan(plan)`` generates C (:mod:`.codegen`), compiles it with the system's C compiler
-(:mod:`.build`, cached per source, compiler and CPU) and returns a :class:`Kernel`, a callable
+(:mod:`cellsort.cbuild`, cached per source, compiler and CPU) and returns a :class:`Kernel`, a callable
 from uint8 crops to the output codes. It raises :class:`NativeUnavailable` where no compiler
 works; :class:`~cellsort.firmware.emulator.Emulator` then falls back to NumPy.
 """
@@ -11,8 +11,8 @@ import ctypes
 
 import numpy as np
 
-from cellsort.firmware.native import isa
 from cellsort.cbuild import NativeUnavailable, build, macros
+from cellsort.firmware.native import isa
 from cellsort.firmware.native.codegen import generate, int_type
 from cellsort.firmware.plan import Plan
 
