@@ -92,8 +92,13 @@ def test_classifier_backends_agree_and_report_timing(classifier, video):
     frames, _ = video
     crops = frames[:6, 40:72, 40:72]
     emu = classifier.classify(crops)
-    qk = CellClassifier(classifier.artifact, backend="qkeras").classify(crops)
+    qk_classifier = CellClassifier(classifier.artifact, backend="qkeras")
+    qk = qk_classifier.classify(crops)
     assert np.array_equal(emu.margins, qk.margins)  # the emulator is bit-exact with QKeras
+    numpy_emu = CellClassifier(classifier.artifact, emulator_backend="numpy")
+    assert np.array_equal(numpy_emu.classify(crops).margins, emu.margins)
+    assert classifier.engine.startswith("emulator (native, ") and qk_classifier.engine == "qkeras"
+    assert numpy_emu.engine == "emulator (numpy)"
     assert emu.probabilities.shape == (6, 2) and np.allclose(emu.probabilities.sum(1), 1)
     assert emu.seconds > 0 and classifier.classify(crops[0]).labels.shape == (1,)
     with pytest.raises(TypeError, match="uint8"):

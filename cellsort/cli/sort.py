@@ -89,7 +89,7 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
     if as_json:
         print(json.dumps(s, indent=2, default=float))
         return
-    _print(s, backend, out)
+    _print(s, classifier.engine, out)
 
 
 def _print(s: dict, backend: str, out: Path) -> None:

@@ -106,7 +106,7 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
         result = classify_recording(rec, classifier, batch, progress)
         sort = result["margins"] > classifier.threshold
         summary = record(None, source=str(source), output=str(out), model=str(classifier.artifact_path),
-                         backend=classifier.backend, events=rec.n_events,
+                         backend=classifier.engine, events=rec.n_events,
                          class_names=list(classifier.class_names), score_features=features,
                          margin_feature=margin_feature, threshold=classifier.threshold,
                          per_class={n: int((result["labels"] == i).sum())

@@ -63,6 +63,13 @@ class CellClassifier:
         else:
             raise ValueError(f"unknown backend {backend!r}; use 'emulator' or 'qkeras'")
 
+    @property
+    def engine(self) -> str:
+        """What computes the logits, e.g. ``emulator (native, avx512-vnni)`` or ``qkeras``."""
+        if self.emulator is None:
+            return self.backend
+        return f"emulator ({self.emulator.backend}{', ' + self.emulator.isa if self.emulator.isa else ''})"
+
     def classify(self, crops: np.ndarray) -> Classification:
         """Classify uint8 crops (N, H, W) or one crop (H, W) of any size (fitted here)."""
         crops = np.asarray(crops)
