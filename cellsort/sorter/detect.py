@@ -139,8 +139,8 @@ def _solid(image: np.ndarray, area: int, min_solidity: float) -> bool:
     """Solidity (scikit-image's: ``area / convex_hull_image(image).sum()``) of the object
     filling ``image`` (its bounding box) is at least ``min_solidity``. The hull is computed
     only when the box cannot decide: the hull lies in the box, so ``area / box area`` bounds
-    solidity below."""
-    return area >= min_solidity * image.size or area / convex_hull_image(image).sum() >= min_solidity
+    solidity below (also in floating point: division is monotonic in the divisor)."""
+    return area / image.size >= min_solidity or area / convex_hull_image(image).sum() >= min_solidity
 
 
 def _split_touching(mask: np.ndarray, min_separation: int) -> np.ndarray:
