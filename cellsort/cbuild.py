@@ -89,6 +89,11 @@ def _private_dir() -> Path:
     return folder
 
 
+def address(array) -> int:
+    """Address of a NumPy array's first element, for a ``c_void_p`` argument."""
+    return array.__array_interface__["data"][0]
+
+
 def build(code: str) -> ctypes.CDLL:
     """Compile ``code`` (or find it compiled) and load the library."""
     cc = compiler()

@@ -138,10 +138,6 @@ class _Op:
     step: Step
     gemm: _Gemm | None = None
 
-    @property
-    def kind(self) -> str:
-        return self.step.kind
-
 
 BACKENDS = ("auto", "native", "numpy")
 
@@ -228,7 +224,7 @@ class Emulator:
         else:
             codes = np.concatenate([self._codes(images[i:i + chunk])
                                     for i in range(0, len(images), chunk)] or
-                                   [np.zeros((0, self.plan.shapes[-1][2]))])
+                                   [np.zeros((0, int(np.prod(self.plan.shapes[-1]))))])
         return codes.astype(np.float64) / 2.0 ** self.plan.out_frac
 
     def _codes(self, images: np.ndarray) -> np.ndarray:

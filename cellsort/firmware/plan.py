@@ -73,7 +73,8 @@ class Plan:
     steps: tuple[Step, ...]
     out_frac: int
     input_size: tuple[int, int]
-    shapes: tuple[tuple[int, int, int], ...] = field(default=())
+    #: ``(h, w, c)`` after each step, input first (derived from the steps).
+    shapes: tuple[tuple[int, int, int], ...] = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "shapes", tuple(_shapes(self.steps, self.input_size)))

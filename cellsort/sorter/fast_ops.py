@@ -20,7 +20,7 @@ from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 from skimage.morphology import disk
 
-from cellsort.cbuild import NativeUnavailable, build
+from cellsort.cbuild import NativeUnavailable, address, build
 
 _SOURCE = Path(__file__).with_name("detect_ops.c")
 _P = ctypes.c_void_p
@@ -52,10 +52,6 @@ def available() -> bool:
     return _library() is not None
 
 
-def _ptr(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
-
-
 def _call(name: str, *args) -> int:
     result = getattr(_library(), name)(*args)
     if result < 0:
@@ -81,7 +77,7 @@ def gaussian(image: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarr
         return ndi.gaussian_filter(image, sigma, truncate=truncate)
     wt = gaussian_weights(float(sigma), truncate)
     out = np.empty_like(image)
-    _call("gaussian", _ptr(image), _ptr(out), *image.shape, _ptr(wt), len(wt) - 1)
+    _call("gaussian", address(image), address(out), *image.shape, address(wt), len(wt) - 1)
     return out
 
 
@@ -98,7 +94,7 @@ def closing(mask: np.ndarray, radius: int) -> np.ndarray:
     if _library() is None or mask.size == 0:
         return ndi.binary_closing(mask, disk(radius).astype(bool))
     out = np.empty_like(mask)
-    _call("closing", _ptr(mask), _ptr(out), *mask.shape, _ptr(_disk_halves(radius)), radius)
+    _call("closing", address(mask), address(out), *mask.shape, address(_disk_halves(radius)), radius)
     return out
 
 
@@ -108,7 +104,7 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     if _library() is None or mask.size == 0:
         return ndi.binary_fill_holes(mask)
     out = np.empty_like(mask)
-    _call("fill_holes", _ptr(mask), _ptr(out), *mask.shape)
+    _call("fill_holes", address(mask), address(out), *mask.shape)
     return out
 
 
@@ -118,7 +114,7 @@ def distance(mask: np.ndarray) -> np.ndarray:
     if _library() is None or mask.all():  # no background (or no pixels): SciPy's own answer
         return ndi.distance_transform_edt(mask)
     out = np.empty(mask.shape, np.float64)
-    _call("distance", _ptr(mask), _ptr(out), *mask.shape)
+    _call("distance", address(mask), address(out), *mask.shape)
     return out
 
 
@@ -130,5 +126,5 @@ def peaks(distance_map: np.ndarray, labels: np.ndarray, min_distance: int) -> np
     if _library() is None or d.size == 0:
         return peak_local_max(d, min_distance=min_distance, labels=labels, exclude_border=False)
     coords = np.empty((d.size, 2), np.int64)
-    n = _call("peaks", _ptr(d), _ptr(lab), *d.shape, int(lab.max(initial=0)), min_distance, _ptr(coords))
+    n = _call("peaks", address(d), address(lab), *d.shape, int(lab.max(initial=0)), min_distance, address(coords))
     return coords[:n].copy()

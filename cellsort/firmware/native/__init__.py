@@ -11,7 +11,7 @@ import ctypes
 
 import numpy as np
 
-from cellsort.cbuild import NativeUnavailable, build, macros
+from cellsort.cbuild import NativeUnavailable, address, build, macros
 from cellsort.firmware.native import isa
 from cellsort.firmware.native.codegen import generate, int_type
 from cellsort.firmware.plan import Plan
@@ -35,9 +35,8 @@ class Kernel:
                              ctypes.c_void_p, ctypes.c_void_p]
         self._table = np.ascontiguousarray(plan.table, int_type(plan.table.min(), plan.table.max())[1])
         self._params = source.params  # kept alive: the pointers below point into them
-        self._pointers = (ctypes.c_void_p * max(len(self._params), 1))(
-            *[p.ctypes.data for p in self._params])
-        self._fixed = (self._table.ctypes.data, self._pointers)
+        self._pointers = (ctypes.c_void_p * max(len(self._params), 1))(*map(address, self._params))
+        self._fixed = (address(self._table), self._pointers)
         self._scratch_bytes = source.scratch_bytes
         self._size, self._outputs = plan.input_size, source.out_size
 
@@ -48,8 +47,7 @@ class Kernel:
         out = np.empty((len(images), self._outputs), np.int64)
         scratch = np.empty(self._scratch_bytes, np.uint8)  # per call: calls may run in parallel threads
         table, pointers = self._fixed
-        self._fn(images.__array_interface__["data"][0], len(images), table, pointers,
-                 scratch.__array_interface__["data"][0], out.__array_interface__["data"][0])
+        self._fn(address(images), len(images), table, pointers, address(scratch), address(out))
         return out
 
 
