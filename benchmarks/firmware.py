@@ -15,7 +15,7 @@ import numpy as np
 
 from cellsort.data import Preprocessing, synthesize
 from cellsort.firmware.boards import load_board
-from cellsort.firmware.convert import convert, csim_logits
+from cellsort.firmware.convert import csim_logits, to_hls4ml
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import estimate_latency, options_for_board
@@ -39,7 +39,7 @@ def main():
     crops = prep.fit_images(synthesize(max(args.n, 2000), seed=1).images)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        hls_model = convert(model, Path(tmp) / "prj", part=board.part,
+        hls_model = to_hls4ml(model, Path(tmp) / "prj", part=board.part,
                             clock_period=board.clock_period_ns)
         t_convert = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -73,14 +73,14 @@ def teacher_cache(name: str, teacher_data, work: Path):
 def train_one(name: str, data, cache, groups, design: StudentDesign, method: str, seed: int,
               epochs: int, work: Path) -> dict:
     """Test metrics of one distillation run (cached as JSON in ``work/runs``)."""
-    from cellsort.distill.train import distill
+    from cellsort.distill.train import DistillConfig, distill
 
     key = f"{name}|{design.label}|{method}|{seed}|{epochs}".replace("/", "-").replace(" ", "_")
     cached = work / "runs" / f"{key}.json"
     if cached.is_file():
         return json.loads(cached.read_text())
     t0 = time.perf_counter()
-    cfg = design.distill_config(method=method, seed=seed, epochs=epochs)
+    cfg = DistillConfig.for_design(design, method=method, seed=seed, epochs=epochs)
     s = distill(data, cfg, work / "artifacts" / key, cache=cache if method != "labels" else None,
                 groups=groups, progress=False)
     result = {"test": s["test"], "val_accuracy": s["val_accuracy"], "seconds": time.perf_counter() - t0}

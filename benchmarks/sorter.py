@@ -21,15 +21,19 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)  # the int8 GEMMs of the NumPy emulator back end run in torch
 
+from cellsort.cbuild import macros  # noqa: E402
 from cellsort.data import Preprocessing  # noqa: E402
 from cellsort.data.intensity import crop_or_pad  # noqa: E402
 from cellsort.firmware.boards import load_board  # noqa: E402
-from cellsort.firmware.native import compile_plan, isa  # noqa: E402
-from cellsort.cbuild import macros  # noqa: E402
+from cellsort.firmware.fpga_detect import (  # noqa: E402
+    FpgaDetectConfig,
+    background_codes,
+    stream_objects,
+)
 from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board  # noqa: E402
 from cellsort.firmware.latency.top import detection_to_trigger  # noqa: E402
+from cellsort.firmware.native import compile_plan, isa  # noqa: E402
 from cellsort.sorter import CellClassifier, detect, estimate_background, synthetic_flow  # noqa: E402
-from cellsort.sorter.fpga_detect import FpgaDetectConfig, background_codes, stream_objects  # noqa: E402
 from cellsort.student import StudentArtifact, build_student  # noqa: E402
 
 PUBLISHED = {"inference": 14.5, "detection to trigger": 24.7}

@@ -1,17 +1,27 @@
 """cellsort: real-time, label-free cell classification on FPGAs.
 
 Data → teacher (PyTorch) → distilled quantized student (QKeras) → hls4ml firmware → sorter.
-Heavy parts (TensorFlow, PyTorch, hls4ml) load on first use.
+Heavy parts (TensorFlow, PyTorch, hls4ml) load on first use; importing cellsort changes no
+process-wide setting (the Keras shim is applied where a model is loaded).
 """
-from cellsort.keras_compat import use_legacy_keras
-
-use_legacy_keras()  # before anything imports TensorFlow
-
-from cellsort.config import ConfigError, load_config  # noqa: E402
-from cellsort.data import (Dataset, DataError, Preprocessing, Recording, SplitData,  # noqa: E402
-                           SplitSpec, SynthConfig, open_dataset, open_recording,
-                           read_image_folder, read_jurkat, read_lymphomnist, read_rtdc,
-                           synthesize, write_synthetic)
+from cellsort.config import load_config
+from cellsort.data import (
+    Dataset,
+    Preprocessing,
+    Recording,
+    SplitData,
+    SplitSpec,
+    SynthConfig,
+    open_dataset,
+    open_recording,
+    read_image_folder,
+    read_jurkat,
+    read_lymphomnist,
+    read_rtdc,
+    synthesize,
+    write_synthetic,
+)
+from cellsort.errors import ConfigError, DataError, UserError
 
 __version__ = "0.1.0"
 
@@ -22,7 +32,9 @@ _LAZY = {
     "build_teacher": "cellsort.teacher", "TeacherConfig": "cellsort.teacher",
     "train_teacher": "cellsort.teacher", "DistillConfig": "cellsort.distill",
     "distill": "cellsort.distill", "Emulator": "cellsort.firmware.emulator",
-    "convert": "cellsort.firmware.convert", "estimate_latency": "cellsort.firmware.latency",
+    "convert": "cellsort.firmware.project", "open_student": "cellsort.firmware.project",
+    "import_student": "cellsort.distill.imported", "ImportConfig": "cellsort.distill.imported",
+    "Gate": "cellsort.gate", "choose_gate": "cellsort.gate", "sort_margin": "cellsort.gate", "estimate_latency": "cellsort.firmware.latency",
     "LatencyOptions": "cellsort.firmware.latency", "read_csynth": "cellsort.firmware.latency",
     "read_architecture": "cellsort.architecture", "Architecture": "cellsort.architecture",
     "load_board": "cellsort.firmware.boards", "CellClassifier": "cellsort.sorter",
@@ -46,7 +58,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "ConfigError", "load_config", "Dataset", "DataError", "Preprocessing", "SplitData",
+    "ConfigError", "UserError", "load_config", "Dataset", "DataError", "Preprocessing", "SplitData",
     "SplitSpec", "SynthConfig", "open_dataset", "read_image_folder", "read_jurkat",
     "read_lymphomnist", "read_rtdc", "Recording", "open_recording", "synthesize",
     "write_synthetic", *_LAZY,

@@ -9,11 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from yaml.constructor import ConstructorError
 
+from cellsort.errors import ConfigError
+
 T = TypeVar("T", bound="StrictModel")
-
-
-class ConfigError(ValueError):
-    """A configuration file or value is invalid; the message names the file and the field."""
 
 
 class StrictModel(BaseModel):
@@ -83,7 +81,10 @@ def load_config(cls: type[T], path: str | Path | None = None, **overrides) -> T:
         return cls.model_validate(data)
     except ValidationError as exc:
         where = str(path) if path is not None else cls.__name__
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"{where}: invalid {cls.__name__}: {problems}") from exc
+        raise ConfigError(f"{where}: invalid {cls.__name__}: {validation_problems(exc)}") from exc
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """A pydantic validation error as ``field.path: problem; ...`` on one line."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg'].removeprefix('Value error, ')}"
+                     for e in exc.errors())

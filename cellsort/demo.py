@@ -5,25 +5,24 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from pydantic import Field
 
 from cellsort.atomic import write_json
 from cellsort.config import StrictModel
 from cellsort.data.dataset import parse_task
+from cellsort.data.flow import synthetic_flow
 from cellsort.data.load import open_dataset
 from cellsort.data.montage import save_montage
 from cellsort.data.synth import SynthConfig, write_synthetic
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.firmware.boards import load_board
 from cellsort.firmware.flow import run_firmware
+from cellsort.gate import purity_recovery
+from cellsort.records import RunRecord
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.sorter.gate import choose_threshold, purity_recovery
 from cellsort.sorter.run import run_video
 from cellsort.sorter.stream import SorterConfig
-from cellsort.sorter.video import synthetic_flow
 from cellsort.student.artifact import load_student
-from cellsort.provenance import record
 from cellsort.teacher.budget import TEACHER_PRESETS
 from cellsort.teacher.train import TeacherConfig, train_teacher
 
@@ -42,7 +41,6 @@ class DemoConfig(StrictModel):
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
     board: str = "coaxlink-ku035"
     n_csim: int = Field(100, ge=1, le=100_000)
-    min_purity: float = Field(0.95, gt=0, le=1)
     n_frames: int = Field(400, ge=10, le=1_000_000)
 
 
@@ -110,20 +108,27 @@ def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
             "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
 
 
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
-    """Choose the sort gate on validation crops, then sort a synthetic flow-channel video."""
+    """Sort a synthetic flow-channel video at the artifact's gate (chosen on validation crops
+    when the student was trained); its purity-recovery curve goes to the report."""
     classifier = CellClassifier(out / "student")
+    gate = classifier.gate.model_dump(mode="json")
     val = open_dataset(out / "data", cfg.task).val
     margins = classifier.classify(val.images).margins
-    gate = choose_threshold(margins, val.labels, cfg.min_purity)
     write_json(out / "sort" / "gate.json", {**gate, "curve": {
         k: [float(x) if np.isfinite(x) else None for x in v]  # None: "sort every cell"
-        for k, v in purity_recovery(margins, val.labels).items()}})
-    log(f"gate: sort {classifier.class_names[1]} when margin > {gate['threshold']:.3f} "
-        f"(validation purity {gate['purity']:.3f}, recovery {gate['recovery']:.3f})")
+        for k, v in purity_recovery(margins, val.labels, classifier.gate.sort_class).items()}})
+    g = classifier.gate
+    log(f"gate (from the artifact): sort {classifier.class_names[g.sort_class]} when margin > "
+        f"{g.threshold:.3f} (validation purity {_num(g.purity)}, recovery {_num(g.recovery)}"
+        f"{'' if g.met else f'; purity {g.min_purity} not reached, arg-max decision'})")
     video, truths = zip(*synthetic_flow(cfg.n_frames, cfg.seed, classes=classifier.class_names))
-    s = run_video(np.stack(video), classifier, out / "sort",
-                 SorterConfig(threshold=gate["threshold"]), truths, n_frames=cfg.n_frames)
+    s = run_video(np.stack(video), classifier, out / "sort", SorterConfig(), truths,
+                  n_frames=cfg.n_frames)
     log(f"sorted {s['cells']} cells in {s['frames']} frames ({s['cells_per_s']:.0f} cells/s in "
         f"software); detection precision {s['detection']['precision']:.3f}, recall "
         f"{s['detection']['recall']:.3f}; decision accuracy {s['decision_accuracy']:.3f}")
@@ -176,5 +181,5 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict
     for name, stage in STAGES:
         log(f"== stage: {name}")
         summary[name] = stage(out, cfg, log)
-        write_json(out / "run.json", record(cfg, stages=summary))
+        RunRecord.make(cfg, stages=summary).write(out)
     return summary

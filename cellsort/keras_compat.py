@@ -92,6 +92,15 @@ def tf_keras():
     return sys.modules["tf_keras"]
 
 
+def keras3():
+    """Return Keras 3 (``keras``, for files Keras 3 wrote) without disturbing tf-keras: the
+    legacy switch is set first, so QKeras keeps working in the same process."""
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
 def import_hls4ml():
     """Return the ``hls4ml`` module, imported after TensorFlow (quietly)."""
     import_tensorflow()

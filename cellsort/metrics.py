@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from cellsort.atomic import write_npz
+from cellsort.errors import DataError
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -40,5 +41,10 @@ def write_predictions(path: str | Path, labels: np.ndarray, logits: np.ndarray,
 
 def read_predictions(path: str | Path) -> dict[str, np.ndarray]:
     """Read :func:`write_predictions`' file: ``labels``, ``logits``, ``class_names``."""
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in ("labels", "logits", "class_names")}
+    from cellsort.files import read_npz
+
+    arrays = read_npz(path, "predictions file")
+    missing = [k for k in ("labels", "logits", "class_names") if k not in arrays]
+    if missing:
+        raise DataError(f"{path}: predictions file lacks {missing}")
+    return {k: arrays[k] for k in ("labels", "logits", "class_names")}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
-from cellsort.data.dataset import DataError
+from cellsort.errors import ConfigError
 
 
-class OutputError(DataError):
+class OutputError(ConfigError):
     """An output path that cannot or must not be written; the message names it."""
 
 
@@ -20,12 +21,20 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _check_writable(path: Path) -> None:
+def check_writable(path: str | Path) -> None:
+    """Refuse a path that cannot be created or written (its nearest existing folder is a
+    file, or not writable)."""
+    path = Path(path)
     folder = _existing_ancestor(path)
     if not folder.is_dir():
         raise OutputError(f"{folder}: is a file, so {path} cannot be created under it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{folder}: folder is not writable")
+    try:  # what the permission bits do not tell: a read-only file system, a full quota
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{folder}: folder is not writable ({exc.strerror})") from exc
 
 
 def check_output_file(path: str | Path, force: bool = False) -> Path:
@@ -35,7 +44,7 @@ def check_output_file(path: str | Path, force: bool = False) -> Path:
         raise OutputError(f"{path}: is a folder; give a file name")
     if path.exists() and not force:
         raise OutputError(f"{path}: exists (pass --force to replace it)")
-    _check_writable(path.parent)
+    check_writable(path.parent)
     return path
 
 
@@ -47,7 +56,7 @@ def check_output_dir(path: str | Path, force: bool = False) -> Path:
     if path.is_dir() and any(path.iterdir()) and not force:
         raise OutputError(f"{path}: exists and is not empty (pass --force to write into it; "
                           f"files of the same names are replaced)")
-    _check_writable(path)
+    check_writable(path)
     return path
 
 

@@ -5,12 +5,9 @@ import datetime as _dt
 import platform
 import sys
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-
-from cellsort.atomic import write_json
 
 #: Distributions whose versions are recorded with every artifact (when installed).
 TRACKED = (
@@ -40,9 +37,3 @@ def record(config: BaseModel | dict[str, Any] | None = None, **extra: Any) -> di
         "config": config,
         **extra,
     }
-
-
-def write_record(path: str | Path, config: BaseModel | dict[str, Any] | None = None,
-                 **extra: Any) -> Path:
-    """Write :func:`record` as JSON to ``path`` atomically."""
-    return write_json(path, record(config, **extra))

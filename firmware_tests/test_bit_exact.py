@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
+from cellsort.architecture.fixed import Fixed
 from cellsort.data import Preprocessing
-from cellsort.firmware.convert import convert, csim_logits, hls_config
+from cellsort.firmware.convert import csim_logits, hls_config, to_hls4ml
 from cellsort.firmware.emulator import Emulator
-from cellsort.firmware.fixed import Fixed, input_format, pixel_codes
+from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.student import build_student
 from cellsort.student.design import FAMILY
 from firmware_tests.conftest import perturbed
@@ -79,7 +80,7 @@ def test_emulator_rejects_wrong_input():
 
 
 def _csim_vs_emulator(model, prep, images, tmp_path, io_type="io_stream"):
-    hls_model = convert(model, tmp_path / "prj", io_type=io_type)
+    hls_model = to_hls4ml(model, tmp_path / "prj", io_type=io_type)
     hls_model.compile()
     fitted = prep.fit_images(images)
     csim = csim_logits(hls_model, pixel_codes(model, prep)[fitted], input_format(model).frac)

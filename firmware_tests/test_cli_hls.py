@@ -80,12 +80,12 @@ def test_vendor_flow_runs_when_tools_present(tmp_path):
     if vendor_tool() is None:
         pytest.skip("Vivado/Vitis HLS is not on PATH: the vendor build cannot run here")
     from cellsort.firmware.boards import load_board
-    from cellsort.firmware.convert import convert
+    from cellsort.firmware.convert import to_hls4ml
 
     art = _artifact(tmp_path)
     from cellsort.student import load_student
 
-    convert(load_student(art).model, tmp_path / "prj").write()
+    to_hls4ml(load_student(art).model, tmp_path / "prj").write()
     write_vendor_script(tmp_path / "prj", load_board("coaxlink-ku035"))
     report = run_vendor(tmp_path / "prj")
     assert report and "CSynthesisReport" in report

@@ -5,11 +5,15 @@ import pytest
 
 from cellsort.architecture import ArchitectureError, architecture_from_layers
 from cellsort.cli import main
-from cellsort.firmware.latency import (LatencyOptions, estimate_latency, load_calibration,
-                                       options_for_board)
-from cellsort.firmware.latency.calibration import ratios
-from cellsort.firmware.latency.estimate import model_cycles
 from cellsort.firmware.boards import load_board
+from cellsort.firmware.latency import (
+    LatencyOptions,
+    estimate_latency,
+    load_calibration,
+    options_for_board,
+)
+from cellsort.firmware.latency.calibration import ratios
+from cellsort.firmware.latency.cycles import model_cycles
 from cellsort.student import build_student
 
 REPORTS = load_calibration()
@@ -164,8 +168,8 @@ def test_report_is_put_beside_the_model(tmp_path, capsys):
                    "<Best-caseLatency>6950</Best-caseLatency><Worst-caseLatency>6950"
                    "</Worst-caseLatency><Interval-min>6913</Interval-min><Interval-max>6913"
                    "</Interval-max></SummaryOfOverallLatency></PerformanceEstimates></profile>")
-    from cellsort.student import StudentArtifact, save_student
     from cellsort.data import Preprocessing
+    from cellsort.student import StudentArtifact, save_student
 
     art = save_student(tmp_path / "art", StudentArtifact(build_student("paper"),
                                                         Preprocessing(input_size=(48, 48)), ("B", "T")))

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from cellsort.architecture.fixed import Fixed
+from cellsort.cbuild import macros
 from cellsort.data import Preprocessing
 from cellsort.firmware.emulator import Emulator
-from cellsort.firmware.fixed import Fixed
 from cellsort.firmware.native import NativeUnavailable, compile_plan, isa
-from cellsort.cbuild import macros
 from cellsort.firmware.plan import Plan, Step, accumulator_bound, read_plan
 from cellsort.student import build_student
 from firmware_tests.conftest import perturbed
@@ -117,7 +117,7 @@ def test_empty_batch_and_wrong_size():
         assert out.shape == (0, plan.steps[-1].w.shape[1])
         with pytest.raises(ValueError, match="the network takes"):
             em.logits(np.zeros((2, plan.input_size[0] + 1, plan.input_size[1]), np.uint8))
-    with pytest.raises(ValueError, match="backend must be"):
+    with pytest.raises(ValueError, match="is not one of auto, native, numpy"):
         Emulator(plan, backend="gpu")
 
 
@@ -155,7 +155,7 @@ def test_damaged_cached_kernel_is_rebuilt(tmp_path):
 
     script = (
         "import numpy as np\n"
-        "from cellsort.firmware.fixed import Fixed\n"
+        "from cellsort.architecture.fixed import Fixed\n"
         "from cellsort.firmware.plan import Plan, Step, accumulator_bound\n"
         "from cellsort.firmware.native import compile_plan\n"
         "w = np.arange(-8, 8).reshape(16, 1); b = np.array([3])\n"
@@ -176,18 +176,37 @@ def test_damaged_cached_kernel_is_rebuilt(tmp_path):
 
 
 def test_plan_refuses_convolutions_it_cannot_emulate():
-    from qkeras import QActivation, QConv2D, QDense, quantized_bits
-
     from cellsort.keras_compat import tf_keras
 
     keras = tf_keras()
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits
+
     x = keras.Input((12, 12, 1), name="pixels")
     y = QActivation(quantized_bits(10, 2, alpha=1), name="pixels_q")(x)
     y = QConv2D(4, 3, strides=2, kernel_quantizer=quantized_bits(8, 0, alpha=1),
                 bias_quantizer=quantized_bits(8, 2, alpha=1), name="strided")(y)
     y = QDense(2, kernel_quantizer=quantized_bits(8, 0, alpha=1),
                bias_quantizer=quantized_bits(8, 2, alpha=1), name="logits")(keras.layers.Flatten()(y))
-    with pytest.raises(ValueError, match="strided: only 'valid' convolutions with stride 1"):
+    with pytest.raises(ValueError, match="'strided' \\(QConv2D\\): a convolution other than 'valid' with stride 1"):
+        read_plan(keras.Model(x, y), Preprocessing(input_size=(12, 12)))
+
+
+@pytest.mark.parametrize("extra", ["batchnorm", "global_pool", "float_relu"])
+def test_plan_refuses_by_name_what_it_cannot_run(extra):
+    """No layer is skipped in silence: one without an integer rule is named."""
+    from cellsort.keras_compat import tf_keras
+
+    keras = tf_keras()
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits
+
+    q = dict(kernel_quantizer=quantized_bits(8, 0, alpha=1), bias_quantizer=quantized_bits(8, 2, alpha=1))
+    x = keras.Input((12, 12, 1), name="pixels")
+    y = QConv2D(4, 3, name="conv1", **q)(QActivation(quantized_bits(10, 2, alpha=1), name="pixels_q")(x))
+    y = {"batchnorm": keras.layers.BatchNormalization(name="odd"),
+         "global_pool": keras.layers.GlobalAveragePooling2D(name="odd"),
+         "float_relu": keras.layers.ReLU(name="odd")}[extra](y)
+    y = QDense(2, name="logits", **q)(keras.layers.Flatten()(y) if extra != "global_pool" else y)
+    with pytest.raises(ValueError, match="'odd'"):
         read_plan(keras.Model(x, y), Preprocessing(input_size=(12, 12)))
 
 

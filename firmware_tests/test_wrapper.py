@@ -7,12 +7,12 @@ import pytest
 
 from cellsort.data import Preprocessing
 from cellsort.firmware.boards import load_board
-from cellsort.firmware.convert import convert
+from cellsort.firmware.convert import to_hls4ml
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
+from cellsort.firmware.fpga_detect import FpgaDetectConfig
 from cellsort.firmware.wrapper import run_testbench, write_testbench_data, write_wrapper
 from cellsort.sorter import estimate_background, synthetic_flow
-from cellsort.sorter.fpga_detect import FpgaDetectConfig
 from cellsort.student import build_student
 from firmware_tests.conftest import perturbed
 
@@ -22,7 +22,7 @@ def _project(tmp_path, crop, b, board_name="coaxlink-ku035"):
     model = perturbed(build_student("tiny", input_size=prep.network_size), seed=4)
     board = load_board(board_name)
     prj = tmp_path / "prj"
-    convert(model, prj, part=board.part, clock_period=board.clock_period_ns).write()
+    to_hls4ml(model, prj, part=board.part, clock_period=board.clock_period_ns).write()
     write_wrapper(prj, model, prep, board)
     return prj, model, prep, board
 
@@ -81,7 +81,7 @@ def test_top_on_rtdc_frames_matches_python(tmp_path):
 
 def test_python_detection_finds_the_true_cells():
     """The streaming detection's centroids are the true cells' (isolated cells in the window)."""
-    from cellsort.sorter.fpga_detect import FpgaDetector
+    from cellsort.firmware.fpga_detect import FpgaDetector
 
     video = list(synthetic_flow(120, seed=3))
     frames = np.stack([f for f, _ in video])

@@ -9,9 +9,9 @@ from cellsort.architecture import ArchitectureError, read_architecture
 
 @pytest.fixture(scope="module")
 def keras3():
-    import keras
+    from cellsort.keras_compat import keras3
 
-    return keras
+    return keras3()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from cellsort.cli import main
 from cellsort.data import open_dataset

@@ -41,7 +41,9 @@ def _paper(k, softmax=True, scale=(1.0, 1.0, 1.0), bn=False, size=48):
 
 @pytest.mark.paper
 def test_keras3_student_with_large_weights_imports_faithfully_at_8_bits(tmp_path):
-    import keras
+    from cellsort.keras_compat import keras3
+
+    keras = keras3()
 
     # conv2 weights reach ~10 and activations far exceed the old fixed ReLU range of 8
     model = _paper(keras, scale=(8.0, 25.0, 1.0))

@@ -1,6 +1,7 @@
 """Config loading, atomic writes, provenance and the Keras 2/3 shim."""
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -67,11 +68,20 @@ def test_provenance_records_config_and_versions():
     assert rec["versions"]["numpy"] == np.__version__ and "python" in rec["versions"]
 
 
-def test_keras_shim_swaps_and_restores():
-    import cellsort  # noqa: F401  (sets TF_USE_LEGACY_KERAS)
+def test_importing_cellsort_sets_no_environment_variable():
+    """Only the libraries it loads may touch the environment (torch's KMP_*, OpenCV's loader
+    path); cellsort's Keras switch waits until a model is loaded."""
+    code = ("import os; before = dict(os.environ); import cellsort, cellsort.cli; "
+            "print(sorted(k for k, v in os.environ.items() if before.get(k) != v))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("TF_")})
+    changed = eval(run.stdout.strip())  # noqa: S307 - a list of names printed by the child
+    assert not [k for k in changed if k.startswith(("TF_", "KERAS", "CELLSORT"))], changed
 
+
+def test_keras_shim_swaps_and_restores():
+    k2 = tf_keras()  # the shim is applied where a model is loaded
     assert os.environ["TF_USE_LEGACY_KERAS"] == "1"
-    k2 = tf_keras()
     assert k2.__version__.startswith("2.")
     before = sys.modules.get("keras")
     with keras2_for_hls4ml():
@@ -100,3 +110,39 @@ def test_public_api_resolves_lazily():
         assert getattr(cellsort, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         cellsort.nope
+
+
+def test_registry_refuses_a_second_registration_and_names_the_known_ones():
+    from cellsort.registry import Registry
+    from cellsort.teacher.nets import TEACHERS, register_teacher
+
+    reg = Registry("widget")
+    reg.register("a", "b")(len)
+    assert reg.names() == ["a", "b"] and reg.get("a") is len and reg.values() == [len, len]
+    with pytest.raises(ValueError, match="widget 'a' is already registered"):
+        reg.add("a", print)
+    with pytest.raises(KeyError, match="unknown widget 'c'; available: a, b"):
+        reg.get("c")
+    with pytest.raises(ValueError, match="teacher 'resnet18' is already registered"):
+        register_teacher("resnet18")(lambda n_classes, width: None)  # no silent overwrite
+    assert TEACHERS.find("nope") is None
+
+
+def test_records_are_typed_and_the_report_reads_declared_fields_only(tmp_path):
+    from cellsort.errors import DataError
+    from cellsort.records import FirmwareRecord, RunRecord, SortRecord, field_path_exists
+    from cellsort.report.sections import facts_from
+
+    assert field_path_exists(RunRecord, "stages.firmware.latency_us")
+    assert field_path_exists(FirmwareRecord, "resources.total.lut_mult")  # a dict below: any key
+    assert not field_path_exists(RunRecord, "stages.firmware.latency_usec")
+    rec = SortRecord.make(None, mode="video", frames=3, cells=1, errors=0, cells_per_s=2.0,
+                          frames_per_s=6.0, latency_us={}, per_class={"B": 1}, sorted=1, threshold=0.5)
+    path = rec.write(tmp_path)
+    assert SortRecord.read(tmp_path) == rec and path.name == "summary.json"
+    assert [f.value for f in facts_from(rec, "summary.json", [("cells", "cells", "{:d}")])] == [1]
+    with pytest.raises(TypeError, match="does not declare"):
+        facts_from(rec, "summary.json", [("cells", "cell_count", "{:d}")])
+    (tmp_path / "summary.json").write_text('{"mode": "video"}')  # a writer that lost its fields
+    with pytest.raises(DataError, match="not a readable SortRecord"):
+        SortRecord.read(tmp_path)

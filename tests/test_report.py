@@ -49,8 +49,8 @@ def tiny_demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     cfg = DemoConfig(n_images=600, teacher=TEACHER_PRESETS["cpu"].model_copy(
         update={"epochs": 1, "width": 4, "views": 1}),  # another registered student, binned
-        distill=DistillConfig(student="small", bin=2, method="kd", epochs=4),
-        n_csim=8, n_frames=60, min_purity=0.5)
+        distill=DistillConfig(student="small", bin=2, method="kd", epochs=4, min_purity=0.5),
+        n_csim=8, n_frames=60)
     run_demo(out, cfg, log=lambda msg: None)
     return out
 

@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 from cellsort.data import Preprocessing
-from cellsort.sorter import (CellClassifier, FlowConfig, Sorter, SorterConfig, detect,
-                             estimate_background, synthetic_flow)
+from cellsort.sorter import (
+    CellClassifier,
+    FlowConfig,
+    Sorter,
+    SorterConfig,
+    detect,
+    estimate_background,
+    synthetic_flow,
+)
 from cellsort.sorter.evaluate import detection_scores, match_frame
 from cellsort.student import StudentArtifact, build_student
 
@@ -109,7 +116,13 @@ def test_sorter_in_fpga_detector_mode_decides_each_crossing_cell_once(tmp_path):
     """detector="fpga": the firmware's streaming detection and crossing trigger in the
     software sorter; every decision is a true cell, none decided twice."""
     from cellsort.data.preprocess import Preprocessing
-    from cellsort.sorter import CellClassifier, Sorter, SorterConfig, estimate_background, synthetic_flow
+    from cellsort.sorter import (
+        CellClassifier,
+        Sorter,
+        SorterConfig,
+        estimate_background,
+        synthetic_flow,
+    )
     from cellsort.student import StudentArtifact, build_student
 
     art = StudentArtifact(build_student("tiny", input_size=(24, 24)), Preprocessing(input_size=(48, 48), bin=2),
@@ -119,7 +132,7 @@ def test_sorter_in_fpga_detector_mode_decides_each_crossing_cell_once(tmp_path):
     sorter = Sorter(CellClassifier(art), estimate_background(frames), SorterConfig(detector="fpga"))
     events = list(sorter.run(frames))
     assert len(events) >= 4 and not any(e.error for e in events)
-    from cellsort.sorter.fpga_detect import FpgaDetectConfig, FpgaDetector
+    from cellsort.firmware.fpga_detect import FpgaDetectConfig, FpgaDetector
 
     fpga = FpgaDetector(estimate_background(frames), FpgaDetectConfig(), 48, 96)
     crossings = [(i, obj.row, obj.col) for i, f in enumerate(frames)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from cellsort.cli import main
 from cellsort.data import DataError, Preprocessing
-from cellsort.sorter.gate import choose_threshold, purity_recovery
+from cellsort.gate import choose_threshold, purity_recovery
 from cellsort.sorter.sources import open_source
 from cellsort.student import StudentArtifact, build_student, save_student
 

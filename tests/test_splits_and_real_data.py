@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from cellsort.data import DataError, Dataset, SplitSpec, make_splits, open_dataset, read_jurkat
+from cellsort.data import (
+    DataError,
+    Dataset,
+    SplitSpec,
+    make_splits,
+    open_dataset,
+    read_jurkat,
+)
 from cellsort.data.splits import apply_splits, read_splits, write_splits
 
 
@@ -74,5 +81,5 @@ def test_jurkat_bad_file(tmp_path):
     with pytest.raises(DataError, match=r"x.npz: missing arrays"):
         read_jurkat(bad)
     (tmp_path / "y.npz").write_bytes(b"garbage")
-    with pytest.raises(DataError, match=r"y.npz: not a readable .npz"):
+    with pytest.raises(DataError, match=r"y.npz: not a readable NumPy file"):
         read_jurkat(tmp_path / "y.npz")

@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 from cellsort.data import DataError, Preprocessing
-from cellsort.student import (StudentArtifact, build_student, list_students,
-                              load_student, save_student)
+from cellsort.gate import Gate
+from cellsort.student import (
+    StudentArtifact,
+    build_student,
+    list_students,
+    load_student,
+    save_student,
+)
 
 
 @pytest.mark.paper
@@ -37,11 +43,15 @@ def test_too_small_input_is_a_clear_error():
 
 def test_artifact_roundtrip(tmp_path):
     model = build_student("tiny", input_size=(16, 16))
-    art = StudentArtifact(model, Preprocessing(input_size=(16, 16)), ("B", "T4"), 0.5, {"x": 1})
+    gate = Gate(threshold=0.5, sort_class=0, purity=0.97, recovery=0.6, met=True, chosen_on="validation", n=40)
+    art = StudentArtifact(model, Preprocessing(input_size=(16, 16)), ("B", "T4"), gate, {"x": 1})
     save_student(tmp_path, art)
     back = load_student(tmp_path)
     x = np.random.default_rng(0).normal(size=(3, 16, 16, 1)).astype(np.float32)
     assert np.array_equal(model(x).numpy(), back.model(x).numpy())
-    assert back.class_names == ("B", "T4") and back.threshold == 0.5 and back.info["x"] == 1
+    assert back.class_names == ("B", "T4") and back.gate == gate and back.info["x"] == 1
+    assert back.threshold == 0.5 and back.sort_class == 0
+    save_student(tmp_path / "again", back)  # a loaded artifact saves again, unchanged
+    assert load_student(tmp_path / "again").gate == gate
     with pytest.raises(DataError, match="no such student artifact folder"):
         load_student(tmp_path / "nothing")

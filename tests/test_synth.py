@@ -5,7 +5,7 @@ import pytest
 from skimage.filters import gaussian
 
 from cellsort.config import ConfigError, load_config
-from cellsort.data import SynthConfig, open_dataset, read_lymphomnist, synthesize, write_synthetic
+from cellsort.data import SynthConfig, open_dataset, read_lymphomnist, synthesize
 from cellsort.data.synth import DEFAULT_PROFILES, render_cell
 
 

@@ -6,8 +6,16 @@ import torch
 from cellsort.data import Dataset, synthesize
 from cellsort.data.dataset import DataError
 from cellsort.data.splits import SplitData, SplitSpec, apply_splits, make_splits
-from cellsort.teacher import (AugmentConfig, TeacherConfig, augment, build_teacher, list_teachers,
-                              load_teacher, train_teacher)
+from cellsort.errors import ConfigError
+from cellsort.teacher import (
+    AugmentConfig,
+    TeacherConfig,
+    augment,
+    build_teacher,
+    list_teachers,
+    load_teacher,
+    train_teacher,
+)
 from cellsort.teacher.train import load_torch
 
 
@@ -63,7 +71,7 @@ def test_run_folder_is_protected_and_resume_checks_identity(tmp_path):
     data, run = _tiny_split(), tmp_path / "run"
     train_teacher(data, CFG, run, progress=False, stop_after=1)
     before = (run / "checkpoint.pt").read_bytes()
-    with pytest.raises(DataError, match="--resume to continue it or --force"):
+    with pytest.raises(ConfigError, match="--resume to continue it or --force"):
         train_teacher(data, CFG, run, progress=False)
     with pytest.raises(DataError, match="differs in epochs"):
         train_teacher(data, CFG.model_copy(update={"epochs": 5}), run, resume=True, progress=False)
@@ -95,5 +103,5 @@ def test_unsafe_or_corrupt_checkpoint_rejected(tmp_path):
     from cellsort.data import DataError
 
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(DataError, match="bad.pt: not a loadable torch checkpoint"):
+    with pytest.raises(DataError, match="bad.pt: not a readable checkpoint"):
         load_torch(tmp_path / "bad.pt")

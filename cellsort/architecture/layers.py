@@ -10,9 +10,11 @@ import math
 from typing import Callable
 
 from cellsort.architecture.spec import ArchitectureError, LayerSpec
+from cellsort.registry import Registry
 
 Rule = Callable[[str, str, dict, tuple], list]
-_RULES: dict[str, Rule] = {}
+#: Rules by Keras class name.
+LAYER_RULES: Registry[Rule] = Registry("layer class")
 
 #: Element-wise activations hls4ml implements in io_stream (Keras names).
 ACTIVATIONS = {"linear", "relu", "relu6", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign",
@@ -25,20 +27,16 @@ QUANTIZER_ACTIVATIONS = {"quantized_relu": "relu", "quantized_bits": "linear",
 
 def layer_rule(*class_names: str) -> Callable[[Rule], Rule]:
     """Register a rule for the Keras classes ``class_names``."""
-    def deco(fn: Rule) -> Rule:
-        for name in class_names:
-            _RULES[name] = fn
-        return fn
-    return deco
+    return LAYER_RULES.register(*class_names)
 
 
 def known_layer_classes() -> list[str]:
     """Every Keras class name that has a rule."""
-    return sorted(_RULES)
+    return LAYER_RULES.names()
 
 
 def rule_for(class_name: str) -> Rule | None:
-    return _RULES.get(class_name)
+    return LAYER_RULES.find(class_name)
 
 
 def _pair(value, what: str, name: str) -> tuple[int, int]:

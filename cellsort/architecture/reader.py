@@ -12,6 +12,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from cellsort.architecture.layers import rule_for
 from cellsort.architecture.spec import Architecture, ArchitectureError, LayerSpec
 
@@ -43,6 +45,22 @@ def read_architecture(source, *, name: str | None = None) -> Architecture:
     path = Path(source)
     config, version = _load_config(path)
     return parse_model_config(config, str(path), version)
+
+
+def model_architecture(model) -> Architecture:
+    """The architecture of a loaded Keras/QKeras model with every layer's weights attached:
+    a quantized layer's kernel and bias as its own quantizers make them (the values the
+    firmware holds), other layers' as stored."""
+    weights = {}
+    for layer in model.layers:
+        values = [np.asarray(w) for w in layer.get_weights()]
+        quantizers = (getattr(layer, "kernel_quantizer_internal", None),
+                      getattr(layer, "bias_quantizer_internal", None))
+        if values and quantizers[0] is not None:
+            values = [np.asarray(q(w).numpy()) if q is not None else w
+                      for q, w in zip(quantizers, values)] + values[2:]
+        weights[layer.name] = values
+    return read_architecture(model).with_weights(weights)
 
 
 def _load_config(path: Path) -> tuple[dict, str | None]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cellsort.data.dataset import DataError
+from cellsort.errors import DataError
 
 
 class ArchitectureError(DataError):
@@ -27,7 +27,11 @@ class LayerSpec:
         Shapes without the batch axis (channels last).
     attrs : dict
         Kind-specific facts: ``kernel``, ``strides``, ``padding`` (top, bottom, left, right),
-        ``filters``, ``units``, ``pool``, ``op`` (max/average), ``activation``, ``quantizers``.
+        ``filters``, ``units``, ``pool``, ``op`` (max/average), ``activation``, ``quantizers``,
+        and what passes add (``fused_batchnorm``, ``output_quantizer``, ``pool_after``).
+    weights : tuple of ndarray
+        The layer's weights where they were read (:func:`~cellsort.architecture.model_architecture`):
+        a quantized layer's kernel and bias already through its quantizers, others as stored.
     """
 
     name: str
@@ -36,6 +40,7 @@ class LayerSpec:
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
     attrs: dict = field(default_factory=dict)
+    weights: tuple = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class Architecture:
     @property
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape if self.layers else self.input_shape
+
+    def with_weights(self, weights: dict[str, list]) -> "Architecture":
+        """The same architecture with ``weights[layer name]`` attached to each layer named."""
+        from dataclasses import replace
+
+        layers = tuple(replace(layer, weights=tuple(weights[layer.name])) if layer.name in weights
+                       else layer for layer in self.layers)
+        return Architecture(self.name, self.input_shape, layers, self.source, self.keras_version)
 
     def of_kind(self, *kinds: str) -> list[LayerSpec]:
         """The layers whose ``kind`` is one of ``kinds``."""

@@ -41,7 +41,9 @@ def synth(out: Path = typer.Option(..., help="Folder to write the four IDX files
 
 def _with_task(pool, task: str | None):
     """``pool`` with ``task``'s classes (no split needed)."""
-    return pool.relabel(parse_task(task)) if task and task not in JURKAT_TASKS else pool
+    pool = pool.relabel(parse_task(task)) if task and task not in JURKAT_TASKS else pool
+    pool.require_images(f"task {task!r}" if task else "the dataset")
+    return pool
 
 
 def describe(path: Path, task: str | None) -> dict:

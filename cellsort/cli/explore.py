@@ -27,6 +27,13 @@ def explore_cmd(
                                               "URL (postgresql://...) or journal:///path/study.log "
                                               "(default: sqlite in --out)."),
         workers: Optional[int] = typer.Option(None, help="Local worker processes on the storage."),
+        sampler: Optional[str] = typer.Option(None, help="nsga2 (default) or random (each slot's "
+                                              "design from the seed and slot alone)."),
+        heartbeat_s: Optional[int] = typer.Option(None, help="Seconds between a running trial's "
+                                                  "heartbeats; silent for 3, it is retried (default 30)."),
+        artifacts: Optional[str] = typer.Option(None, help="Folder every worker shares for trial "
+                                                "students (default: the study's database, or "
+                                                "beside a journal file)."),
         seed: Optional[int] = typer.Option(None, help="Sampler seed (worker k uses seed + k)."),
         config: Optional[Path] = typer.Option(None, help="YAML/JSON ExploreConfig (search space, ...)."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
@@ -37,11 +44,13 @@ def explore_cmd(
     cfg = load_config(ExploreConfig, config, data=str(data), task=task,
                       teacher=str(teacher) if teacher else None, board=board, budget_us=budget_us,
                       hls_tool=hls_tool, clock_mhz=clock_mhz, trials=trials, epochs=epochs,
-                      workers=workers, seed=seed)
+                      workers=workers, seed=seed, sampler=sampler, heartbeat_s=heartbeat_s,
+                      artifacts=artifacts)
     s = explore(cfg, out, storage, log=(lambda msg: None) if as_json else console.print)
     if as_json:
         print(json.dumps(s, indent=2, default=str))
         return
-    console.print(f"trials: {s['trials']}; front of {len(s['front'])}; "
+    console.print(f"slots: {s['state']['slots']} ({s['trials']}; {s['state']['retried']} retried); "
+                  f"front of {len(s['front'])}; "
                   + (f"best for {cfg.budget_us:g} µs exported to {s['best']['artifact']}" if s["best"]
                      else f"no front design within {cfg.budget_us:g} µs"))

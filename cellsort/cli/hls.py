@@ -8,7 +8,7 @@ import typer
 
 from cellsort.cli.console import console, make_table
 from cellsort.firmware.boards import load_board
-from cellsort.student.artifact import load_student
+from cellsort.firmware.project import open_student
 
 app = typer.Typer(help="FPGA firmware: hls4ml conversion, C simulation, latency, vendor build.",
                   no_args_is_help=True)
@@ -16,16 +16,6 @@ MODEL_HELP = ("Student artifact folder (model.h5 + preprocessing.json + artifact
               "saved QKeras model file (.h5) with the paper's normalisation.")
 
 
-def _load(path: Path):
-    """An artifact folder, or a bare QKeras model file wrapped with default preprocessing."""
-    from cellsort.data.preprocess import Preprocessing
-    from cellsort.student.artifact import StudentArtifact, load_qkeras_model
-
-    if path.is_dir():
-        return load_student(path)
-    model = load_qkeras_model(path)
-    names = tuple(f"class{i}" for i in range(model.output_shape[-1]))
-    return StudentArtifact(model, Preprocessing(input_size=tuple(model.input_shape[1:3])), names)
 BOARD_HELP = "Board preset name (hls/boards/*.yaml) or a YAML file."
 
 
@@ -40,9 +30,11 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
     from cellsort.data.load import open_dataset
     from cellsort.firmware.flow import run_firmware
 
-    art = _load(model)
+    art = open_student(model)
     # An artifact knows its classes; for a bare model file, --task (or the dataset's classes).
-    test = open_dataset(data, task or (",".join(art.class_names) if model.is_dir() else None)).test
+    split = open_dataset(data, task or (",".join(art.class_names) if model.is_dir() else None))
+    split.require_parts("C simulation")
+    test = split.test
     s = run_firmware(art, load_board(board), out, test.images, n)
     console.print(f"converted and compiled in {s['seconds']['convert_and_compile']:.1f} s; "
                   f"C-sim {s['throughput_images_per_s']['csim']:.0f} images/s, emulator "
@@ -60,11 +52,15 @@ def csim_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
 
 
 def _architecture(path: Path):
-    """The architecture of an artifact folder (its model.h5) or of any Keras model file,
-    read as data (no code in the file runs)."""
+    """The architecture of an artifact folder (its metadata checked, its model.h5) or of any
+    Keras model file, read as data (no code in the file runs)."""
     from cellsort.architecture import read_architecture
+    from cellsort.student.artifact import read_artifact
 
-    return read_architecture(path / "model.h5" if path.is_dir() else path)
+    if path.is_dir():
+        read_artifact(path)
+        return read_architecture(path / "model.h5")
+    return read_architecture(path)
 
 
 @app.command("latency")
@@ -97,7 +93,12 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
     """Calibrated cycle model per layer, its band, and the verdict against the budget."""
     import json
 
-    from cellsort.firmware.latency import compare, estimate_latency, options_for_board, read_csynth
+    from cellsort.firmware.latency import (
+        compare,
+        estimate_latency,
+        options_for_board,
+        read_csynth,
+    )
 
     per_layer = None
     if layer_reuse:
@@ -112,9 +113,9 @@ def latency_cmd(model: Path = typer.Option(..., help="Student artifact folder, o
     fe = None
     if frontend and model.is_dir() and report is None:  # a csynth report holds the network alone
         from cellsort.firmware.latency import FrontEnd
-        from cellsort.student.artifact import load_preprocessing
+        from cellsort.student.artifact import read_artifact
 
-        fe = FrontEnd.of(load_preprocessing(model), preset.pixels_per_clock, frame_width)
+        fe = FrontEnd.of(read_artifact(model)[1], preset.pixels_per_clock, frame_width)
     opts = options_for_board(preset, hls_tool=hls_tool, clock_mhz=clock_mhz,
                              reuse_factor=reuse_factor, layer_reuse=per_layer, strategy=strategy,
                              io_type=io_type, softmax=softmax, budget_us=budget_us, frontend=fe)
@@ -151,7 +152,7 @@ def _print_top(model: Path, preset, as_json: bool, **overrides) -> None:
 
     if not model.is_dir():
         raise typer.BadParameter("--top needs an artifact folder (its preprocessing sets the crop)")
-    art = load_student(model)
+    art = open_student(model)
     r = detection_to_trigger(art.model, art.preprocessing, preset, **overrides)
     if as_json:
         print(json.dumps({**r, "model": str(model), "board": preset.name}, indent=2))
@@ -170,30 +171,21 @@ def _print_top(model: Path, preset, as_json: bool, **overrides) -> None:
 
 
 def _project(model: Path, board: str, out: Path):
-    from cellsort.firmware.build import check_project, check_top, write_vendor_script
-    from cellsort.firmware.convert import convert
-    from cellsort.firmware.wrapper import write_wrapper
+    from cellsort.firmware.project import convert
 
-    preset = load_board(board)
-    art = _load(model)
-    convert(art.model, out, backend=preset.backend, io_type=preset.io_type,
-            part=preset.part, clock_period=preset.clock_period_ns,
-            reuse_factor=preset.reuse_factor).write()
-    script = write_vendor_script(out, preset)
-    problems = check_project(out, preset)
-    if preset.io_type == "io_stream":  # the instrument top streams pixels into the network
-        write_wrapper(out, art.model, art.preprocessing, preset)
-        problems += check_top(out, preset)
-    for p in problems:
+    art = open_student(model)
+    project = convert(art, out, load_board(board))
+    for p in project.problems:
         console.print(f"[red]check failed:[/] {p}")
-    if problems:
+    if project.problems:
         raise typer.Exit(1)
+    preset = load_board(board)
     console.print(f"wrote hls4ml project {out} for {preset.part} at {preset.clock_mhz:.0f} MHz "
-                  f"(static checks passed) and {script}"
+                  f"(static checks passed) and {project.vendor_script}"
                   + (f"; instrument top (crop {art.preprocessing.input_size[0]}, bin "
-                     f"{art.preprocessing.bin}): {out / 'build_wrapper.tcl'}"
-                     if preset.io_type == "io_stream" else ""))
-    return script
+                     f"{art.preprocessing.bin}, gate margin > {art.threshold:g}): "
+                     f"{out / 'build_wrapper.tcl'}" if project.wrapper_script else ""))
+    return project.vendor_script
 
 
 @app.command("convert")
@@ -217,7 +209,12 @@ def build_cmd(model: Path = typer.Option(..., help=MODEL_HELP),
         console.print("[yellow]Vivado/Vitis HLS is not on PATH:[/] nothing was synthesised. "
                       f"Run {script} on a machine with the tools.")
         return
-    from cellsort.firmware.latency import compare, estimate_latency, options_for_board, read_csynth
+    from cellsort.firmware.latency import (
+        compare,
+        estimate_latency,
+        options_for_board,
+        read_csynth,
+    )
 
     console.print(run_vendor(out))
     report_file = csynth_report(out)

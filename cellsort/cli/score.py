@@ -18,6 +18,8 @@ def score_cmd(recording: Path = typer.Argument(..., help="RT-DC recording (.rtdc
                              "class order (default from the class names, e.g. b00,t40)."),
               margin_feature: str = typer.Option("userdef0", help="userdef0..userdef9 feature for the logit margin."),
               backend: str = typer.Option("emulator", help="emulator (bit-exact FPGA model) or qkeras."),
+              threshold: Optional[float] = typer.Option(None, help="Gate on the logit margin for "
+                                                        "the sort column (default: the artifact's gate)."),
               batch: int = typer.Option(1024, min=1, max=1_000_000, help="Events classified per batch."),
               force: bool = typer.Option(False, help="Replace an existing output file."),
               as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
@@ -28,7 +30,7 @@ def score_cmd(recording: Path = typer.Argument(..., help="RT-DC recording (.rtdc
 
     classifier = CellClassifier(model, backend=backend)
     s = score_recording(recording, classifier, out, score_names, margin_feature, batch, force,
-                        progress=not as_json)
+                        progress=not as_json, threshold=threshold)
     if as_json:
         print(json.dumps(s, indent=2))
         return

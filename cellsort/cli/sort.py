@@ -8,10 +8,11 @@ from typing import Optional
 import typer
 
 from cellsort.cli.console import console, make_table
-from cellsort.config import ConfigError, load_config
+from cellsort.config import load_config
+from cellsort.data.detection import DetectConfig
+from cellsort.errors import ConfigError
 from cellsort.outputs import check_output_dir
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.sorter.detect import DetectConfig
 from cellsort.sorter.stream import SorterConfig
 
 MODES = ("auto", "events", "video")
@@ -74,7 +75,7 @@ def sort_cmd(source: str = typer.Option(..., help='"synthetic", an RT-DC recordi
     chosen = "video" if source == "synthetic" and mode in ("auto", "video") else _mode(source, mode)
     classifier = CellClassifier(model, backend=backend)
     if source == "synthetic":
-        from cellsort.sorter.video import synthetic_flow
+        from cellsort.data.flow import synthetic_flow
 
         video, truths = zip(*synthetic_flow(frames, seed, classes=classifier.class_names))
         s = run_video(video, classifier, out, cfg, truths, progress=not as_json, n_frames=frames)

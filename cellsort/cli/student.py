@@ -8,7 +8,7 @@ import typer
 
 from cellsort.cli.console import console, make_table
 from cellsort.data.preprocess import Preprocessing
-from cellsort.student import StudentArtifact, list_students, save_student
+from cellsort.student import list_students
 
 app = typer.Typer(help="Quantized QKeras students.", no_args_is_help=True)
 
@@ -45,69 +45,45 @@ def import_cmd(file: Path = typer.Argument(..., help="Float model: Keras 2/3 .h5
                                        "resize (as the float model was trained)."),
                normalisation: str = typer.Option("paper", help="paper ((x/255-0.4819)/0.1484), "
                                                  "unit (x/255) or MEAN,STD."),
-               data: Optional[Path] = typer.Option(None, help="Calibration/test crops (default: "
-                                                   "300 synthetic crops, said so)."),
+               data: Optional[Path] = typer.Option(None, help="Labelled crops: calibration (train), "
+                                                   "test score, gate (validation); default: 300 "
+                                                   "synthetic crops for calibration, said so."),
                weight_bits: Optional[int] = typer.Option(None, help="Weight bits (default 8)."),
                act_bits: Optional[int] = typer.Option(None, help="Activation bits (default 8)."),
                config: Optional[Path] = typer.Option(None, help="QuantConfig YAML (per-layer bits)."),
                finetune_epochs: int = typer.Option(0, min=0, help="QAT fine-tuning epochs on "
                                                    "--data (labels; registered shapes only)."),
+               force: bool = typer.Option(False, help="Write into a non-empty --out folder."),
                as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Quantize a float model with data-chosen formats; print how faithfully it follows it."""
     import json
 
     from cellsort.config import load_config
-    from cellsort.student.importer import import_float_model
+    from cellsort.distill.imported import ImportConfig, import_student
+    from cellsort.outputs import check_output_dir
     from cellsort.student.quantize import QuantConfig
 
     names = tuple(c.strip() for c in classes.split(","))
-    if len(names) < 2 or any(not n for n in names):
-        raise typer.BadParameter(f"--classes {classes!r}: need two or more non-empty names")
     mean, std = _normalisation(normalisation)
     prep = load_config(Preprocessing, None, input_size=(input_size, input_size), fit=fit,
                        mean=mean, std=std)
     qcfg = load_config(QuantConfig, config, weight_bits=weight_bits, act_bits=act_bits)
+    cfg = load_config(ImportConfig, None, class_names=names, name=name, quant=qcfg.model_dump(),
+                      finetune_epochs=finetune_epochs)
+    check_output_dir(out, force)
     split = None
     if data is not None:
         from cellsort.data.load import open_dataset
 
         split = open_dataset(data, classes)
-        images, source = split.test.images, f"{data} (test split)"
-    else:
-        from cellsort.data import synthesize
-
-        images, source = synthesize(300, seed=0).images, "300 synthetic crops (no --data given)"
-    result = import_float_model(file, prep, images, qcfg, name, len(names))
-    rep = result.report
-    info = {"imported_from": str(file), "quantization": "post-training, formats from data",
-            "calibration": source, "quantization_report": rep,
-            "quant_config": qcfg.model_dump()}
-    if split is not None:
-        from cellsort.distill.train import evaluate_student
-
-        info["post_training_test"] = evaluate_student(result.model, prep, split.test)
+        split.require_parts("importing a model")
+    info = import_student(file, out, prep, cfg, split, log=(lambda msg: None) if as_json else console.print)
+    rep = info["quantization_report"]
     if as_json:
-        print(json.dumps(rep, indent=2))
-    else:
-        _print_report(rep, source)
-        if split is not None:
-            console.print(f"quantized accuracy on the test split: "
-                          f"{info['post_training_test']['accuracy']:.3f}")
-    if finetune_epochs:
-        if split is None:
-            raise typer.BadParameter("--finetune-epochs needs --data")
-        from cellsort.distill.train import DistillConfig, distill
-
-        info["quantization"] += ", then quantization-aware fine-tuning (registered student formats)"
-        cfg = DistillConfig(student=name, input_size=(input_size, input_size), method="labels",
-                            epochs=finetune_epochs, lr=5e-4)
-        summary = distill(split, cfg, out, preprocessing=prep,
-                          initial_weights=result.model.get_weights(), extra_info=info)
-        console.print(f"after QAT fine-tuning (test): {summary['test']['accuracy']:.3f}")
-    else:
-        save_student(out, StudentArtifact(result.model, prep, names, 0.0, info))
-    if not as_json:
-        console.print(f"wrote {out}")
+        print(json.dumps(info, indent=2, default=str))
+        return
+    _print_report(rep, info["calibration"])
+    console.print(f"wrote {out}")
 
 
 def _print_report(rep: dict, source: str) -> None:

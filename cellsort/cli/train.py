@@ -7,13 +7,14 @@ from typing import Optional
 import typer
 
 from cellsort.cli.console import console, err_console
-from cellsort.config import ConfigError, load_config
+from cellsort.config import load_config
 from cellsort.data.dataset import task_groups
 from cellsort.data.load import open_dataset
 from cellsort.distill.train import DistillConfig, distill, load_soft_targets
+from cellsort.errors import ConfigError
 from cellsort.outputs import check_output_dir
 from cellsort.teacher.budget import TEACHER_PRESETS, cpu_warning, expected_seconds
-from cellsort.teacher.train import TeacherConfig, train_teacher
+from cellsort.teacher.train import TeacherConfig, open_teacher_run, train_teacher
 
 DATA_HELP = "Dataset: LymphoMNIST folder, class-folder tree, Jurkat .npz or .rtdc."
 
@@ -36,11 +37,12 @@ def train_teacher_cmd(
     base = {} if config else TEACHER_PRESETS[preset].model_dump(mode="json")
     cfg = load_config(TeacherConfig, config, **{**base, "epochs": epochs})
     dataset = open_dataset(data, task)
+    run = open_teacher_run(dataset, cfg, out, resume=resume, force=force)  # every input checked
     warning = cpu_warning(cfg, expected_seconds(cfg, len(dataset.train), len(dataset.train.class_names),
-                                                dataset.train.images.shape[1]))
+                                                dataset.train.images.shape[1]))  # then measured
     if warning:
         err_console.print(warning)
-    summary = train_teacher(dataset, cfg, out, resume=resume, force=force)
+    summary = train_teacher(dataset, cfg, out, resume=resume, force=force, run=run)
     console.print(f"teacher {cfg.arch} (width {cfg.width}): val accuracy "
                   f"{summary['val_accuracy']:.3f}, test accuracy {summary['test']['accuracy']:.3f}"
                   f", AUC {summary['test'].get('auc', float('nan')):.3f}; saved to {out}")

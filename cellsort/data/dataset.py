@@ -6,9 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-
-class DataError(ValueError):
-    """Bad input data; the message names the file (or dataset) and what is wrong."""
+from cellsort.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,8 @@ class Dataset:
         Images of classes named in no group are dropped; new labels follow the order of
         ``groups``.
         """
+        if not groups:
+            raise DataError(f"{self.source or 'dataset'}: the task names no classes")
         unknown = {c for olds in groups.values() for c in olds} - set(self.class_names)
         if unknown:
             raise DataError(f"{self.source or 'dataset'}: no class named {sorted(unknown)}; "
@@ -97,6 +97,13 @@ class Dataset:
     def subset(self, classes: Sequence[str]) -> "Dataset":
         """Keep only ``classes`` (in that order), e.g. ``["B", "T4"]`` for the paper's task."""
         return self.relabel({c: [c] for c in classes})
+
+    def require_images(self, what: str = "the task") -> None:
+        """DataError unless every class has at least one image (``what`` chose them)."""
+        empty = [c for c, n in self.counts().items() if n == 0]
+        if len(self) == 0 or empty:
+            raise DataError(f"{self.source or 'dataset'}: no images of class {empty or list(self.class_names)} "
+                            f"for {what}")
 
     def stats(self) -> dict[str, float]:
         """Mean and standard deviation of the pixels scaled to [0, 1]."""
@@ -114,13 +121,22 @@ def parse_task(spec: str) -> dict[str, list[str]]:
     >>> parse_task("B:B;T:T4+T8")
     {'B': ['B'], 'T': ['T4', 'T8']}
     """
-    spec = spec.strip()
-    if ":" not in spec:
-        return {c.strip(): [c.strip()] for c in spec.split(",") if c.strip()}
+    text = spec.strip()
+    if ":" not in text:
+        names = [c.strip() for c in text.split(",")]
+        groups = {c: [c] for c in names if c}
+        if "" in names or len(groups) != len(names):
+            raise DataError(f"task {spec!r}: expected distinct class names separated by commas, "
+                            "e.g. B,T4")
+        return groups
     groups = {}
-    for part in spec.split(";"):
+    for part in text.split(";"):
         name, _, members = part.partition(":")
-        groups[name.strip()] = [m.strip() for m in members.split("+") if m.strip()]
+        name, members = name.strip(), [m.strip() for m in members.split("+")]
+        if not name or name in groups or not all(members):
+            raise DataError(f"task {spec!r}: expected NAME:CLASS+CLASS groups separated by "
+                            "semicolons, e.g. B:B;T:T4+T8")
+        groups[name] = members
     return groups
 
 

@@ -7,8 +7,9 @@ import numpy as np
 from skimage import io as skio
 from skimage.color import rgb2gray, rgba2rgb
 
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
 from cellsort.data.intensity import check_pixels, crop_or_pad, to_uint8
+from cellsort.errors import DataError
 
 #: File endings read as images.
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
@@ -18,8 +19,9 @@ def read_gray(path: Path) -> np.ndarray:
     """Read one image as 2-D grayscale, keeping its bit depth."""
     try:
         image = skio.imread(path)
-    except Exception as exc:  # imageio raises many types for unreadable files
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - imageio raises many types (and install advice)
+        raise DataError(f"{path}: not a readable image (empty, damaged or not an image "
+                        "format)") from exc
     if image.ndim == 3 and image.shape[-1] in (3, 4):
         full_scale = 255 if image.dtype == np.uint8 else 65535
         rgb = rgba2rgb(image) if image.shape[-1] == 4 else image

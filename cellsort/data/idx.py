@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from cellsort.atomic import atomic_open
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
+from cellsort.errors import DataError
 
 #: Class names of LymphoMNIST labels 0, 1, 2.
 LYMPHO_CLASSES = ("B", "T4", "T8")
@@ -54,7 +56,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{path}: truncated IDX header (ndim {ndim}, {len(raw)} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python integers: no overflow
     found = len(raw) - header
     if found != expected:
         kind = "truncated" if found < expected else "has trailing bytes"

@@ -39,7 +39,7 @@ def to_uint8(images: np.ndarray, percentiles: tuple[float, float] = (0.1, 99.9),
 
 def check_pixels(images: np.ndarray, source: str) -> None:
     """DataError unless ``images`` hold real, finite numbers (integers or floats)."""
-    from cellsort.data.dataset import DataError
+    from cellsort.errors import DataError
 
     if images.dtype.kind not in "uif":
         kind = {"c": "complex", "O": "object", "b": "boolean"}.get(images.dtype.kind, str(images.dtype))

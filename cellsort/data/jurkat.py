@@ -1,13 +1,14 @@
 """The real-data check: Jurkat bright-field crops from imaging flow cytometry (Blasi et al. 2016)."""
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
 from cellsort.data.intensity import to_uint8
+from cellsort.errors import DataError
+from cellsort.files import read_npz
 
 #: Tasks over the cell-cycle labels, as relabel groups over the file's class names.
 JURKAT_TASKS = {
@@ -56,17 +57,12 @@ def read_jurkat(path: str | Path, task: str = "g1-vs-g2", channel: str = "bright
         raise DataError(f"unknown Jurkat task {task!r}; choose from {list(JURKAT_TASKS)}")
     if channel not in ("brightfield", "darkfield"):
         raise DataError(f"unknown Jurkat channel {channel!r}; choose brightfield or darkfield")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _KEYS if k not in npz.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {missing}")
-            raw, label = npz[channel], npz["label"]
-            names, experiment = tuple(str(c) for c in npz["class_names"]), npz["experiment"]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+    npz = read_npz(path, "Jurkat file")
+    missing = [k for k in _KEYS if k not in npz]
+    if missing:
+        raise DataError(f"{path}: missing arrays {missing}")
+    raw, label, experiment = npz[channel], npz["label"], npz["experiment"]
+    names = tuple(str(c) for c in npz["class_names"])
     labels = _check_arrays(path, channel, raw, label, names, experiment)
     images, mapping = to_uint8(raw, source=f"{path} [{channel}]")
     ds = Dataset(images, labels, names, str(path), {"intensity_map": mapping, "task": task,

@@ -5,12 +5,19 @@ from pathlib import Path
 
 import numpy as np
 
-from cellsort.data.dataset import DataError, Dataset, concat, parse_task
+from cellsort.data.dataset import Dataset, concat, parse_task
 from cellsort.data.folders import read_image_folder
 from cellsort.data.idx import has_lymphomnist_file, read_lymphomnist
 from cellsort.data.jurkat import JURKAT_TASKS, read_jurkat
 from cellsort.data.rtdc import RTDC_SUFFIXES, read_rtdc
-from cellsort.data.splits import SplitData, SplitSpec, apply_splits, make_splits, read_splits
+from cellsort.data.splits import (
+    SplitData,
+    SplitSpec,
+    apply_splits,
+    make_splits,
+    read_splits,
+)
+from cellsort.errors import DataError
 
 
 def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] | None = None
@@ -78,13 +85,14 @@ def open_dataset(path: str | Path, task: str | None = None, split: SplitSpec = S
 
 def split_pool(pool: Dataset, is_test: np.ndarray | None, path: str | Path,
                task: str | None = None, split: SplitSpec = SplitSpec()) -> SplitData:
-    """Split what :func:`read_pool` read from ``path`` (see :func:`open_dataset`)."""
+    """Split what :func:`read_pool` read from ``path`` (see :func:`open_dataset`); a task whose
+    classes have no images is refused before anything is split."""
+    relabel = bool(task) and task not in JURKAT_TASKS
+    (pool.relabel(parse_task(task)) if relabel else pool).require_images(f"task {task!r}" if task else "the dataset")
     folder = Path(path) if Path(path).is_dir() else None
     recorded = read_splits(folder) if folder is not None else None
     if recorded is not None and recorded.get("seed") == split.seed:
         data = apply_splits(pool, recorded)
     else:
         data = apply_splits(pool, make_splits(pool.labels, split, is_test))
-    if task and task not in JURKAT_TASKS:
-        data = data.relabel(parse_task(task))
-    return data
+    return data.relabel(parse_task(task)) if relabel else data

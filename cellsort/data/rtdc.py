@@ -16,8 +16,9 @@ from typing import Iterator
 
 import numpy as np
 
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
 from cellsort.data.intensity import crop_or_pad
+from cellsort.errors import DataError
 
 #: File endings dclab reads that can hold event images.
 RTDC_SUFFIXES = (".rtdc", ".tdms")
@@ -54,6 +55,17 @@ class Recording:
     def has_mask(self) -> bool:
         return "mask" in self.dataset
 
+    def scalar(self, name: str) -> np.ndarray | None:
+        """A scalar feature (``frame``, ``time``, ``pos_x``, ...) as float64 (n,), or None where
+        the recording lacks it; DataError where it is unreadable or of another length."""
+        if name not in self.dataset:
+            return None
+        values = _feature(self.path, self.dataset, name, self.n_events, ndim=1)
+        try:
+            return np.asarray(values[:], np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{self.path}: feature {name!r} is not numeric") from exc
+
     def images(self, start: int, stop: int) -> np.ndarray:
         """Event images ``start:stop`` as uint8 (n, H, W)."""
         return _uint8(self.path, np.asarray(self.dataset["image"][start:stop]))
@@ -75,7 +87,7 @@ class Recording:
 
     def centre(self, index: int, image: np.ndarray | None = None) -> tuple[float, float]:
         """Cell centre of event ``index``: its position, else its mask centroid, else the object
-        found against its ``image_bg`` (:func:`cellsort.sorter.detect.detect`) nearest the image
+        found against its ``image_bg`` (:func:`cellsort.data.detection.detect`) nearest the image
         centre (an instrument stores an event when its cell is in the middle of the region of
         interest), else the image centre. ``image`` saves re-reading the event image."""
         if self.centres is not None:
@@ -86,7 +98,7 @@ class Recording:
                 return float(rows.mean()), float(cols.mean())
         h, w = self.frame_shape
         if self.has_background:
-            from cellsort.sorter.detect import detect
+            from cellsort.data.detection import detect
 
             image = self.images(index, index + 1)[0] if image is None else image
             found = detect(image, self.background(index))
@@ -120,6 +132,25 @@ def _uint8(path: Path, images: np.ndarray) -> np.ndarray:
     return images.astype(np.uint8)
 
 
+def _feature(path: Path, ds, name: str, n: int, ndim: int):
+    """Feature ``name`` of ``ds``, checked to be an array of ``ndim`` dimensions with one entry
+    per event (dclab reads lazily; a feature stored as something else fails here, named)."""
+    try:
+        data = ds[name]
+        shape = tuple(int(d) for d in data.shape)
+    except Exception as exc:  # noqa: BLE001 - h5py/dclab raise many types for a damaged feature
+        raise DataError(f"{path}: feature {name!r} is not a readable array of events") from exc
+    if name == "image" and shape[:1] == (0,):
+        raise DataError(f"{path}: the recording has no events (feature 'image' is empty)")
+    if name == "image" and len(shape) != 3:
+        raise DataError(f"{path}: event images must be 2-D grayscale, got shape {shape[1:]}")
+    if len(shape) != ndim:
+        raise DataError(f"{path}: feature {name!r} has shape {shape}; expected {ndim} dimension(s)")
+    if shape[0] != n:
+        raise DataError(f"{path}: feature {name!r} holds {shape[0]} entries for {n} events")
+    return data
+
+
 def _centres(path: Path, ds, n: int, shape: tuple[int, int]) -> tuple[np.ndarray | None, float | None]:
     """Positions in pixels, checked to be finite and inside the frame."""
     raw = ds.config["imaging"].get("pixel size")
@@ -128,10 +159,7 @@ def _centres(path: Path, ds, n: int, shape: tuple[int, int]) -> tuple[np.ndarray
         return None, pixel_size
     if pixel_size is None or not np.isfinite(pixel_size) or pixel_size <= 0:
         raise DataError(f"{path}: has pos_x/pos_y but no valid 'imaging:pixel size' ({raw!r})")
-    x = np.asarray(ds["pos_x"], np.float64) / pixel_size
-    y = np.asarray(ds["pos_y"], np.float64) / pixel_size
-    if len(x) != n or len(y) != n:
-        raise DataError(f"{path}: {n} events but {len(x)} pos_x / {len(y)} pos_y values")
+    x, y = (np.asarray(_feature(path, ds, k, n, 1)[:], np.float64) / pixel_size for k in ("pos_x", "pos_y"))
     bad = ~(np.isfinite(x) & np.isfinite(y) & (x >= -0.5) & (x <= shape[1] - 0.5)
             & (y >= -0.5) & (y <= shape[0] - 0.5))
     if bad.any():
@@ -165,7 +193,8 @@ def open_recording(path: str | Path) -> Iterator[Recording]:
             warnings.simplefilter("ignore")
             ds = dclab.new_dataset(path)
     except Exception as exc:  # dclab raises many types for unreadable files
-        raise DataError(f"{path}: not a readable RT-DC recording ({type(exc).__name__}: {exc})") from exc
+        raise DataError(f"{path}: not a readable RT-DC recording (damaged, or not an HDF5/tdms "
+                        "recording)") from exc
     with contextlib.closing(ds) if hasattr(ds, "close") else contextlib.nullcontext(ds):
         n = len(ds)
         if n == 0:
@@ -173,9 +202,13 @@ def open_recording(path: str | Path) -> Iterator[Recording]:
         if "image" not in ds:
             raise DataError(f"{path}: no event images (feature 'image'); cellsort classifies "
                             f"bright-field images")
-        first = _uint8(path, np.asarray(ds["image"][0]))
-        if first.ndim != 2 or min(first.shape) < 1:
+        first = _uint8(path, np.asarray(_feature(path, ds, "image", n, 3)[0]))
+        if min(first.shape) < 1:
             raise DataError(f"{path}: event images must be 2-D grayscale, got shape {first.shape}")
+        for name in ("mask", "image_bg"):
+            if name in ds and tuple(_feature(path, ds, name, n, 3).shape[1:]) != first.shape:
+                raise DataError(f"{path}: feature {name!r} has frames of {tuple(ds[name].shape[1:])} "
+                                f"pixels, the images {first.shape}")
         centres, pixel_size = _centres(path, ds, n, first.shape)
         yield Recording(path, ds, n, first.shape, pixel_size, centres, "image_bg" in ds)
 

@@ -1,6 +1,6 @@
 """Synthetic RT-DC recordings written with dclab: the flow video's cells as events.
 
-The synthetic flow video (:func:`cellsort.sorter.video.synthetic_flow`) is run and every cell
+The synthetic flow video (:func:`cellsort.data.flow.synthetic_flow`) is run and every cell
 becomes one event in the frame where its centre first passes the middle of the field of view,
 the way an RT-DC instrument triggers: the event image is that frame, ``pos_x``/``pos_y`` its
 true centre in µm, ``image_bg`` the median of the video (the instrument's rolling background),
@@ -43,7 +43,7 @@ def write_synthetic_recording(path: str | Path, n_frames: int = 400, seed: int =
     """
     import dclab
 
-    from cellsort.sorter.video import synthetic_flow
+    from cellsort.data.flow import synthetic_flow
 
     video = list(synthetic_flow(n_frames, seed, classes=classes))
     frames = np.stack([f for f, _ in video])

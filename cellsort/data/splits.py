@@ -12,7 +12,8 @@ from sklearn.model_selection import train_test_split
 
 from cellsort.atomic import write_json
 from cellsort.config import StrictModel
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
+from cellsort.errors import DataError
 
 #: File name of a split record stored with a dataset.
 SPLITS_FILE = "splits.json"
@@ -48,6 +49,19 @@ class SplitData:
         """Apply :meth:`Dataset.relabel` to every part."""
         return SplitData(self.train.relabel(groups), self.val.relabel(groups),
                          self.test.relabel(groups), {**self.record, "task": dict(groups)})
+
+    def require_parts(self, who: str) -> None:
+        """DataError unless train, validation and test each hold images and every class has
+        training images (``who`` needs them: "a teacher", "a student", ...)."""
+        where = self.train.source or "dataset"
+        for name, part in (("training", self.train), ("validation", self.val), ("test", self.test)):
+            if len(part) == 0:
+                raise DataError(f"{where}: the {name} part of the split is empty; {who} needs "
+                                "images in training, validation and test")
+        missing = [c for c, n in self.train.counts().items() if n == 0]
+        if missing:
+            raise DataError(f"{where}: no training images of class {missing}; {who} needs every "
+                            "class in the training part")
 
 
 def labels_digest(labels: np.ndarray) -> str:
@@ -149,6 +163,8 @@ def read_splits(folder: str | Path) -> dict | None:
         if not isinstance(idx, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                 for i in idx):
             raise DataError(f"{path}: '{part}' must be a list of integer indices")
+        if not idx:
+            raise DataError(f"{path}: the '{part}' part is empty")
         bad = [i for i in idx if not 0 <= i < n]
         if bad:
             raise DataError(f"{path}: '{part}' index {bad[0]} is outside 0..{n - 1}")

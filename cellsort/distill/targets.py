@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from cellsort.data.dataset import DataError
+from cellsort.errors import DataError
 from cellsort.metrics import softmax
 
 

@@ -23,18 +23,20 @@ every pixel.
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from cellsort.config import ConfigError, StrictModel
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.config import StrictModel
+from cellsort.data.dataset import Dataset
 from cellsort.data.preprocess import Preprocessing
 from cellsort.data.splits import SplitData
 from cellsort.distill.targets import merged_probs, student_rows
+from cellsort.errors import ConfigError, DataError
+from cellsort.files import read_npz
+from cellsort.gate import choose_gate, sort_margin
 from cellsort.keras_compat import import_tensorflow, tf_keras
 from cellsort.metrics import classification_metrics, write_predictions
 from cellsort.progress import track
@@ -48,7 +50,9 @@ class DistillConfig(StrictModel):
     """Student, loss and schedule of a distillation run.
 
     ``input_size`` is the crop and ``bin`` its binning; the student is built for the binned
-    size (``input_size / bin``).
+    size (``input_size / bin``). After training, the sort gate for class ``sort_class`` is
+    chosen on the validation split for ``min_purity`` (:func:`cellsort.gate.choose_gate`) and
+    stored in the artifact.
     """
 
     student: str = "paper"
@@ -65,11 +69,20 @@ class DistillConfig(StrictModel):
     mixup: float = Field(0.0, ge=0, le=10)
     patience: int = Field(6, ge=1)
     seed: int = Field(0, ge=0)
+    sort_class: int = Field(1, ge=0, le=1023)
+    min_purity: float = Field(0.95, gt=0, le=1)
 
     @model_validator(mode="after")
     def _student(self):
         check_student_options(self.student, self.student_options)
         return self
+
+    @classmethod
+    def for_design(cls, design, **schedule) -> "DistillConfig":
+        """The config training a :class:`~cellsort.student.design.StudentDesign` (``schedule``:
+        method, epochs, seed, ...)."""
+        return cls(student=design.student, student_options=design.options,
+                   input_size=(design.crop, design.crop), bin=design.bin, **schedule)
 
 
 def load_soft_targets(path: str | Path) -> dict:
@@ -78,11 +91,7 @@ def load_soft_targets(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no soft-target cache (train a teacher first)")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            cache = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{path}: not a readable soft-target cache ({exc})") from exc
+    cache = read_npz(path, "soft-target cache")
     missing = [k for k in ("images", "logits", "labels", "class_names") if k not in cache]
     if missing:
         raise DataError(f"{path}: soft-target cache lacks {missing}")
@@ -123,7 +132,8 @@ def _losses(cfg: DistillConfig):
     return loss
 
 
-def _logits(model, prep: Preprocessing, images: np.ndarray, batch: int = 512) -> np.ndarray:
+def student_logits(model, prep: Preprocessing, images: np.ndarray, batch: int = 512) -> np.ndarray:
+    """Logits of a student (QKeras, the software path) on uint8 crops, in batches."""
     table = prep.pixel_table().astype(np.float32)
     return np.concatenate([model(table[prep.fit_images(images[i:i + batch])][..., None],
                                  training=False).numpy() for i in range(0, len(images), batch)])
@@ -162,9 +172,12 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
     keras = tf_keras()
     tf = import_tensorflow()
 
+    data.require_parts("a student")
     data.train.require_two_classes("a student")
     if cfg.method.startswith("kd") and cache is None:
         raise DataError(f"method {cfg.method!r} needs a teacher's soft targets")
+    if cfg.sort_class >= len(data.train.class_names):
+        raise ConfigError(f"sort_class {cfg.sort_class} names no class of {list(data.train.class_names)}")
     if cfg.method == "kd-margin" and len(data.train.class_names) != 2:
         raise DataError("kd-margin matches a two-class logit margin; use kd for more classes")
     keras.utils.set_random_seed(cfg.seed)
@@ -219,7 +232,7 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
                 lam, pair = np.float32(rng.beta(mix_param, mix_param)), rng.permutation(len(idx))
                 x, y, th, t1 = (lam * a + (1 - lam) * a[pair] for a in (x, y, th, t1))
             total += float(step(x, y, th, t1)) * len(idx)
-        val = classification_metrics(data.val.labels, _logits(model, prep, data.val.images))
+        val = classification_metrics(data.val.labels, student_logits(model, prep, data.val.images))
         history.append({"epoch": epoch + 1, "train_loss": total / len(images),
                         **{f"val_{k}": v for k, v in val.items()}})
         if on_epoch is not None:
@@ -231,13 +244,16 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
             if bad >= cfg.patience:
                 break
     model.set_weights(best_weights)
-    test_logits = _logits(model, prep, data.test.images) if test else None
+    gate = choose_gate(sort_margin(student_logits(model, prep, data.val.images), cfg.sort_class),
+                       data.val.labels, cfg.min_purity, cfg.sort_class)
+    test_logits = student_logits(model, prep, data.test.images) if test else None
     test_metrics = classification_metrics(data.test.labels, test_logits) if test else None
     summary = {"method": cfg.method, "val_accuracy": best, "test": test_metrics, "history": history,
                "best_epoch": int(np.argmax([h["val_accuracy"] for h in history]) + 1),
                "train_rows": int(len(images)), "teacher": teacher_ref,
-               "config": cfg.model_dump(mode="json"), "split": data.record}
-    save_student(out, StudentArtifact(model, prep, names, 0.0, {**(extra_info or {}),
+               "config": cfg.model_dump(mode="json"), "split": data.record,
+               "gate": gate.model_dump(mode="json")}
+    save_student(out, StudentArtifact(model, prep, names, gate, {**(extra_info or {}),
                                                                  "distill": summary}))
     if test:
         write_predictions(Path(out) / "predictions.npz", data.test.labels, test_logits, names)
@@ -246,4 +262,4 @@ def distill(data: SplitData, cfg: DistillConfig, out: str | Path, cache: dict | 
 
 def evaluate_student(model, prep: Preprocessing, data: Dataset) -> dict:
     """Metrics of a student on a dataset (software path, QKeras)."""
-    return classification_metrics(data.labels, _logits(model, prep, data.images))
+    return classification_metrics(data.labels, student_logits(model, prep, data.images))

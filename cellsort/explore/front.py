@@ -6,8 +6,9 @@ and strictly better in one. Only the front's students are run on the test split 
 bit-exact emulator, the firmware's arithmetic): the test split never chose anything. The best
 design for the budget is the front's most accurate trial whose latency band's upper end is
 within the budget; its artifact is copied to ``DIR/best`` ready for ``cellsort hls csim``.
-A trial run on another machine whose artifact folder is not reachable here stays on the front
-without test figures and is not exported.
+A trial run on another machine is fetched from the study's artifact store into
+``DIR/trials/NNNN`` first (:mod:`.artifacts`); one that is in no store and not here stays on
+the front without test figures and is not exported.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from cellsort.atomic import write_json
 
-COLUMNS = ["trial", "label", "method", "student", "bin", "weight_bits", "act_bits", "reuse_factor",
+COLUMNS = ["trial", "slot", "label", "method", "student", "bin", "weight_bits", "act_bits", "reuse_factor",
            "val_accuracy", "test_accuracy", "test_auc", "latency_us", "latency_low_us",
            "latency_high_us", "lut", "dsp", "bram18", "lut_fraction", "artifact_here"]
 
@@ -29,6 +30,22 @@ def feasible_trials(study) -> list:
 
     return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if all(c <= 0 for c in t.user_attrs.get("constraints", [1.0]))]
+
+
+def local_artifact(t, out: Path, store) -> Path | None:
+    """The trial's student folder here: ``DIR/trials/NNNN`` (fetched from the store when another
+    worker trained it), or None where it is nowhere to be found."""
+    from cellsort.explore.artifacts import download_folder
+    from cellsort.explore.storage import slot_of
+
+    folder = out / "trials" / f"{slot_of(t):04d}"
+    if (folder / "artifact.json").is_file():
+        return folder
+    if store is not None and t.user_attrs.get("artifact_id"):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        return download_folder(store, t.user_attrs["artifact_id"], folder)
+    return None
 
 
 def pareto(points: np.ndarray) -> np.ndarray:
@@ -54,7 +71,9 @@ def _test_metrics(artifact: str, data) -> dict:
 
 def _row(t, test: dict) -> dict:
     d, lat, res = t.user_attrs["design"], t.user_attrs["latency"], t.user_attrs["resources"]
-    return {"trial": t.number, "label": t.user_attrs["label"], "method": t.user_attrs["method"],
+    from cellsort.explore.storage import slot_of
+
+    return {"trial": t.number, "slot": slot_of(t), "label": t.user_attrs["label"], "method": t.user_attrs["method"],
             "student": d["student"], "bin": d["bin"], "weight_bits": d["options"].get("weight_bits"),
             "act_bits": d["options"].get("act_bits"), "reuse_factor": d["reuse_factor"],
             "val_accuracy": t.values[0], "test_accuracy": test.get("accuracy"),
@@ -91,19 +110,29 @@ def plot_front(all_rows: list[dict], front: list[dict], budget_us: float, path: 
     return path
 
 
-def write_front(cfg, out: Path, storage, log=print) -> dict:
-    """Front CSV/JSON, plot and best artifact for ``cfg.budget_us``; returns the summary."""
+def write_front(cfg, out: Path, storage_url: str, log=print) -> dict:
+    """Front CSV/JSON, plot and best artifact for ``cfg.budget_us``; returns the summary, with
+    the study's state (slots by state, retries) under ``state``."""
     import optuna
 
     from cellsort.data.load import open_dataset
-    from cellsort.explore.study import STUDY_NAME
+    from cellsort.explore.artifacts import open_store
+    from cellsort.explore.storage import (
+        STUDY_NAME,
+        open_storage,
+        reachable,
+        study_state,
+    )
     from cellsort.tables import write_table
 
-    study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
-    trials = feasible_trials(study)
-    states = {s.name.lower(): len(study.get_trials(deepcopy=False, states=(s,)))
-              for s in optuna.trial.TrialState}
-    summary = {"trials": {k: v for k, v in states.items() if v}, "front": [], "best": None,
+    storage = open_storage(storage_url, cfg.heartbeat_s)
+    with reachable(storage_url):
+        study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        trials = feasible_trials(study)
+        state = study_state(study)
+        spec = study.user_attrs.get("artifact_store")
+        store = open_store(spec, storage) if spec else None
+    summary = {"trials": state["by_state"], "state": state, "front": [], "best": None,
                "budget_us": cfg.budget_us, "method": __doc__.split("\n\n")[1].replace("\n", " ")}
     if not trials:
         log("no feasible complete trial yet: no front")
@@ -112,10 +141,12 @@ def write_front(cfg, out: Path, storage, log=print) -> dict:
     front_idx = set(pareto(points).tolist())
     data = open_dataset(cfg.data, cfg.task)
     rows, front = [], []
+    folders = {}
     for i, t in enumerate(trials):
-        here = Path(t.user_attrs["artifact"]).is_dir()  # another machine's trial may not be
-        row = _row(t, _test_metrics(t.user_attrs["artifact"], data) if i in front_idx and here else {})
-        row["artifact_here"] = here
+        folder = local_artifact(t, out, store) if i in front_idx else None
+        folders[t.number] = folder
+        row = _row(t, _test_metrics(str(folder), data) if folder is not None else {})
+        row["artifact_here"] = folder is not None
         rows.append(row)
         if i in front_idx:
             front.append(row)
@@ -130,7 +161,7 @@ def write_front(cfg, out: Path, storage, log=print) -> dict:
         target = out / "best"
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(next(t for t in trials if t.number == best["trial"]).user_attrs["artifact"], target)
+        shutil.copytree(folders[best["trial"]], target)
         summary["best"] = {**best, "artifact": str(target)}
         log(f"best within {cfg.budget_us:g} µs: trial {best['trial']} {best['label']} ({best['method']}), "
             f"validation {best['val_accuracy']:.3f}, test {best['test_accuracy']:.3f}, latency "

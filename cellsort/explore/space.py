@@ -7,6 +7,7 @@ is refused by the design itself and the trial is pruned.
 """
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from cellsort.config import StrictModel
@@ -28,7 +29,6 @@ class SearchSpace(StrictModel):
     @field_validator("students")
     @classmethod
     def _registered(cls, v):
-        from cellsort.student import models  # noqa: F401  (registers the builders)
         from cellsort.student.registry import list_students
 
         unknown = sorted(set(v) - set(list_students()))
@@ -50,6 +50,19 @@ class SearchSpace(StrictModel):
         return self.model_copy(update={"methods": methods})
 
 
+def choices(space: SearchSpace) -> dict[str, list]:
+    """Each parameter a trial draws, with its values (the order :func:`suggest` draws them)."""
+    return {"student": space.students, "bin": space.bins, "weight_bits": space.weight_bits,
+            "act_bits": space.act_bits, "reuse_factor": space.reuse_factors, "method": space.methods}
+
+
+def draw(space: SearchSpace, seed: int, slot: int) -> dict:
+    """A design's parameters drawn uniformly from ``space`` by a generator seeded with
+    ``(seed, slot)`` alone: the same slot gets the same design on any worker, in any order."""
+    rng = np.random.default_rng([seed, slot])
+    return {name: values[int(rng.integers(len(values)))] for name, values in choices(space).items()}
+
+
 def suggest(trial, space: SearchSpace) -> tuple[StudentDesign, str]:
     """Draw a design and a distillation method for an Optuna ``trial``.
 
@@ -58,12 +71,9 @@ def suggest(trial, space: SearchSpace) -> tuple[StudentDesign, str]:
     ValueError
         The drawn combination is not a valid design (the caller prunes the trial).
     """
-    design = StudentDesign(
-        student=trial.suggest_categorical("student", space.students),
-        crop=space.crop,
-        bin=trial.suggest_categorical("bin", space.bins),
-        options={"weight_bits": trial.suggest_categorical("weight_bits", space.weight_bits),
-                 "act_bits": trial.suggest_categorical("act_bits", space.act_bits)},
-        reuse_factor=trial.suggest_categorical("reuse_factor", space.reuse_factors))
+    p = {name: trial.suggest_categorical(name, values) for name, values in choices(space).items()}
+    design = StudentDesign(student=p["student"], crop=space.crop, bin=p["bin"],
+                           options={"weight_bits": p["weight_bits"], "act_bits": p["act_bits"]},
+                           reuse_factor=p["reuse_factor"])
     design.build(2)  # refuses inputs too small for the architecture (ValueError)
-    return design, trial.suggest_categorical("method", space.methods)
+    return design, p["method"]

@@ -8,13 +8,17 @@ schedule and reports two objectives, the validation accuracy (maximised) and the
 estimate in µs (minimised), with constraints (resources within capacity, upper end of the band
 within the budget) that NSGA-II uses to rank infeasible trials below feasible ones. A trial
 whose validation accuracy is still at chance after ``prune_after`` epochs is pruned. Each
-complete trial keeps its student artifact in ``DIR/trials/NNNN``; the test split is only read
-afterwards, for the Pareto front (:mod:`.front`).
+complete trial keeps its student artifact in ``DIR/trials/NNNN`` (NNNN its slot) and uploads
+it to the study's artifact store (:mod:`.artifacts`); the test split is only read afterwards,
+for the Pareto front (:mod:`.front`).
 
-Storage: a SQLite file in the output folder by default (re-running continues the study); any
-Optuna RDB URL (``postgresql://...``, ``mysql://...``, ``sqlite:///...``) or an Optuna journal
-file (``journal:///path/study.log``) lets many workers on many machines share one study.
-``workers`` local processes run on one storage.
+Sharing: a SQLite file in the output folder by default (re-running continues the study); any
+Optuna RDB URL (``postgresql+psycopg://...``, ``mysql://...``, ``sqlite:///...``) or an Optuna
+journal file (``journal:///path/study.log``) lets many workers on many machines share one
+study. Workers fill exactly ``trials`` slots (:mod:`.storage`): never more, a dead worker's
+trial retried by another. With ``sampler: random`` every slot's design is drawn from
+``(seed, slot)`` alone, so any number of workers gives the study a single worker gives;
+NSGA-II's later generations depend on which trials finished first.
 """
 from __future__ import annotations
 
@@ -26,23 +30,29 @@ from typing import Literal
 from pydantic import Field
 
 from cellsort.config import ConfigError, StrictModel
-from cellsort.explore.space import SearchSpace, suggest
-
-STUDY_NAME = "cellsort-explore"
-
-
-def _finished_states():
-    from optuna.trial import TrialState
-
-    return (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+from cellsort.explore.space import SearchSpace, draw, suggest
+from cellsort.explore.storage import (
+    STUDY_NAME,
+    default_storage,
+    finished,
+    heartbeat,
+    open_storage,
+    reachable,
+    reserve_slots,
+    slot_of,
+    study_state,
+    take_waiting,
+    wait_for_others,
+)
 
 
 class ExploreConfig(StrictModel):
-    """A search: data, board, budget, trials, schedule and space.
+    """A search: data, board, budget, trials, schedule, space and how workers share it.
 
     ``trials`` is the study's total: a re-run with the same output continues until the study
-    holds that many finished (complete, pruned or failed) trials; parallel workers may each
-    finish the trial they started, so a study can end up to ``workers - 1`` trials over.
+    holds that many slots, each finished once (complete, pruned or failed), however many
+    workers run. ``heartbeat_s``: how often a running trial tells the storage it is alive; a
+    trial silent for three heartbeats is failed and retried by another worker (RDB storages).
     """
 
     data: str
@@ -58,72 +68,66 @@ class ExploreConfig(StrictModel):
     epochs: int = Field(6, ge=1, le=1000)
     prune_after: int = Field(2, ge=1)
     population: int = Field(16, ge=2, le=10_000)
+    sampler: Literal["nsga2", "random"] = "nsga2"
+    heartbeat_s: int = Field(30, ge=1, le=3600)
+    artifacts: str | None = None
     space: SearchSpace = SearchSpace()
 
 
-def open_storage(url: str):
-    """An Optuna storage for ``url``: ``journal:///path`` (journal file) or an RDB URL."""
-    import optuna
-
-    if url.startswith("journal://"):
-        from optuna.storages.journal import JournalFileBackend
-
-        path = Path(url[len("journal://"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
-    engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
-        raise ConfigError(f"--storage {url!r}: cannot open it ({' '.join(str(exc).split())[:200]})") from exc
-
-
-def default_storage(out: Path) -> str:
-    return f"sqlite:///{(out / 'study.db').resolve()}"
+#: Settings that may differ between the workers of one study (the rest must agree).
+PER_WORKER = {"trials", "workers", "heartbeat_s", "artifacts", "data", "teacher"}
 
 
 def _constraints(trial) -> list[float]:
     return trial.user_attrs.get("constraints", [1.0])
 
 
-def create_study(cfg: ExploreConfig, storage, worker: int = 0):
-    """Create or load the study (two objectives, NSGA-II with the constraints)."""
+def create_study(cfg: ExploreConfig, storage, storage_url: str, worker: int = 0):
+    """Create or load the study (two objectives, NSGA-II with the constraints, or random);
+    a new study records its config and its artifact store."""
     import warnings
 
     import optuna
 
+    from cellsort.explore.artifacts import store_spec
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-    sampler = optuna.samplers.NSGAIISampler(population_size=cfg.population, seed=cfg.seed + worker,
-                                            constraints_func=_constraints)
-    study = optuna.create_study(storage=storage, study_name=STUDY_NAME, sampler=sampler,
-                                directions=["maximize", "minimize"], load_if_exists=True)
-    saved = study.user_attrs.get("config")
-    mine = cfg.model_dump(mode="json", exclude={"trials", "workers"})
-    if saved is None:
-        study.set_user_attr("config", mine)
-    elif saved != mine:
-        differs = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
-        raise ConfigError(f"the study in this storage was made with other settings ({', '.join(differs)}); "
-                          "use the same ones to continue it, or a new --out/--storage")
+    sampler = (optuna.samplers.NSGAIISampler(population_size=cfg.population, seed=cfg.seed + worker,
+                                             constraints_func=_constraints)
+               if cfg.sampler == "nsga2" else optuna.samplers.RandomSampler(seed=cfg.seed + worker))
+    with reachable(storage_url):
+        study = optuna.create_study(storage=storage, study_name=STUDY_NAME, sampler=sampler,
+                                    directions=["maximize", "minimize"], load_if_exists=True)
+        saved = study.user_attrs.get("config")
+        mine = cfg.model_dump(mode="json", exclude=PER_WORKER)
+        if saved is None:
+            study.set_user_attr("config", mine)
+            study.set_user_attr("artifact_store", store_spec(storage_url, cfg.artifacts))
+        elif {k: v for k, v in saved.items() if k not in PER_WORKER} != mine:
+            differs = sorted(k for k in set(saved) | set(mine) - PER_WORKER
+                             if k not in PER_WORKER and saved.get(k) != mine.get(k))
+            raise ConfigError(f"the study in this storage was made with other settings "
+                              f"({', '.join(differs)}); use the same ones to continue it, or a new "
+                              "--out/--storage")
     return study
 
 
 class Objective:
     """One trial: draw, cost, prune or train, report (see the module doc)."""
 
-    def __init__(self, cfg: ExploreConfig, out: Path, log=print):
+    def __init__(self, cfg: ExploreConfig, out: Path, log=print, store=None):
         from cellsort.data.dataset import task_groups
         from cellsort.data.load import open_dataset
         from cellsort.distill.train import load_soft_targets
         from cellsort.firmware.boards import load_board
 
-        self.cfg, self.out, self.log = cfg, out, log
+        self.cfg, self.out, self.log, self.store = cfg, out, log, store
         self.board = load_board(cfg.board)
         if self.board.capacity is None:
             raise ConfigError(f"board {cfg.board!r} has no capacity: resources cannot be checked")
         self.data = open_dataset(cfg.data, cfg.task)
+        self.data.require_parts("a design search")
         self.groups = task_groups(cfg.task, self.data.train.class_names)
         self.cache = load_soft_targets(Path(cfg.teacher) / "soft_targets.npz") if cfg.teacher else None
         if self.cache is not None:  # a teacher of other classes fails here, not in every trial
@@ -137,7 +141,7 @@ class Objective:
     def __call__(self, trial) -> tuple[float, float]:
         import optuna
 
-        from cellsort.distill.train import distill
+        from cellsort.distill.train import DistillConfig, distill
         from cellsort.firmware.cost import latency_of, resources_of
 
         try:
@@ -171,45 +175,90 @@ class Objective:
                 raise optuna.TrialPruned()
 
         t0 = time.perf_counter()
-        folder = self.out / "trials" / f"{trial.number:04d}"
-        schedule = design.distill_config(method=method, epochs=self.cfg.epochs,
-                                         seed=self.cfg.seed + trial.number)
+        slot = slot_of(trial)
+        folder = self.out / "trials" / f"{slot:04d}"
+        schedule = DistillConfig.for_design(design, method=method, epochs=self.cfg.epochs,
+                                            seed=self.cfg.seed + slot)
         summary = distill(self.data, schedule, folder, cache=self.cache if method != "labels" else None,
                           groups=self.groups, progress=False, on_epoch=stop_hopeless, test=False)
         trial.set_user_attr("artifact", str(folder))
+        if self.store is not None:
+            from cellsort.explore.artifacts import upload_folder
+
+            trial.set_user_attr("artifact_id", upload_folder(self.store, trial, folder))
         trial.set_user_attr("val", {k: v for k, v in summary.items() if k == "val_accuracy"})
-        self.log(f"trial {trial.number}: {design.label}, {method}: validation accuracy "
+        self.log(f"trial {trial.number} (slot {slot}): {design.label}, {method}: validation accuracy "
                  f"{summary['val_accuracy']:.3f}, latency {latency['us']:.2f} µs (band "
                  f"{latency['low_us']:.2f}-{latency['high_us']:.2f}), LUT {100 * frac['lut']:.0f}% "
                  f"({time.perf_counter() - t0:.0f} s)")
         return summary["val_accuracy"], latency["us"]
 
 
-def _finished(study) -> int:
-    return len(study.get_trials(deepcopy=False, states=_finished_states()))
+def _run_trial(study, storage, trial_id: int, objective) -> None:
+    """Run the waiting trial this worker took, with its heartbeat, and record its end."""
+    import optuna
+    from optuna.trial import TrialState
+
+    study.sampler.before_trial(study, storage.get_trial(trial_id))
+    trial = optuna.trial.Trial(study, trial_id)
+    with heartbeat(storage, trial_id):
+        try:
+            values = objective(trial)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+            return
+        except BaseException:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+    study.tell(trial, values)
+
+
+def _space_params(cfg: ExploreConfig, objective: Objective):
+    """``sampler: random``: each slot's design from ``(seed, slot)`` alone (None: NSGA-II draws)."""
+    if cfg.sampler != "random":
+        return None
+    return lambda slot: draw(objective.space, cfg.seed, slot)
 
 
 def run_worker(cfg: ExploreConfig, out: Path, storage_url: str, worker: int = 0, log=print,
                objective: Objective | None = None) -> None:
-    """Run trials on the shared study until it holds ``cfg.trials`` finished trials."""
+    """Take waiting slots of the shared study until none is left (see :mod:`.storage`);
+    stale trials of dead workers are failed and come back as retries, which this worker waits
+    for while other trials still run."""
     import optuna
 
-    storage = open_storage(storage_url)
-    study = create_study(cfg, storage, worker)
-    objective = objective or Objective(cfg, out, log)
-    stop = optuna.study.MaxTrialsCallback(cfg.trials, states=_finished_states())
-    if _finished(study) < cfg.trials:
-        study.optimize(objective, callbacks=[stop], catch=(), gc_after_trial=True,
-                       n_trials=cfg.trials)
+    from cellsort.explore.artifacts import open_store
+
+    storage = open_storage(storage_url, cfg.heartbeat_s)
+    with reachable(storage_url):
+        study = create_study(cfg, storage, storage_url, worker)
+        store = open_store(study.user_attrs["artifact_store"], storage)
+        objective = objective or Objective(cfg, out, log)
+        objective.store = store
+        reserve_slots(study, storage, storage_url, cfg.trials, _space_params(cfg, objective))
+        study_id = storage.get_study_id_from_name(STUDY_NAME)
+        while True:
+            optuna.storages.fail_stale_trials(study)
+            trial_id = take_waiting(storage, study_id)
+            if trial_id is not None:
+                _run_trial(study, storage, trial_id, objective)
+            elif not wait_for_others(storage, study, min(cfg.heartbeat_s, 5)):
+                return
 
 
 def _spawned_worker(cfg_json: str, out: str, storage_url: str, worker: int) -> None:
-    from cellsort.keras_compat import use_legacy_keras
+    """A local worker process: one line and exit 2 for a user-facing error, as the CLI does."""
+    import sys
 
-    use_legacy_keras()
+    from cellsort.errors import UserError, one_line
+
     cfg = ExploreConfig.model_validate_json(cfg_json)
-    run_worker(cfg, Path(out), storage_url, worker,
-               log=lambda msg: print(f"[worker {worker}] {msg}", flush=True))
+    try:
+        run_worker(cfg, Path(out), storage_url, worker,
+                   log=lambda msg: print(f"[worker {worker}] {msg}", flush=True))
+    except UserError as exc:
+        print(f"[worker {worker}] error: {one_line(exc)}", file=sys.stderr, flush=True)
+        sys.exit(2)
 
 
 def explore(cfg: ExploreConfig, out: str | Path, storage_url: str | None = None, log=print) -> dict:
@@ -221,16 +270,19 @@ def explore(cfg: ExploreConfig, out: str | Path, storage_url: str | None = None,
         The summary written to ``out/explore.json`` (see :func:`cellsort.explore.front.write_front`).
     """
     from cellsort.explore.front import write_front
+    from cellsort.explore.storage import StorageUnavailable
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     storage_url = storage_url or default_storage(out)
-    study = create_study(cfg, open_storage(storage_url))  # fails early on a mismatch
+    storage = open_storage(storage_url, cfg.heartbeat_s)
+    study = create_study(cfg, storage, storage_url)  # fails early on a mismatch
     objective = Objective(cfg, out, log)  # and on data, teacher or board the trials could not use
-    before = _finished(study)
-    log(f"study {STUDY_NAME} in {storage_url}: {before} trial(s) finished, target {cfg.trials}")
+    with reachable(storage_url):
+        before = study_state(study)
+    log(f"study {STUDY_NAME} in {storage_url}: {finished(before)} of {cfg.trials} slot(s) finished")
     t0 = time.perf_counter()
-    if before < cfg.trials:
+    if finished(before) < cfg.trials:
         if cfg.workers == 1:
             run_worker(cfg, out, storage_url, 0, log, objective)
         else:
@@ -244,12 +296,12 @@ def explore(cfg: ExploreConfig, out: str | Path, storage_url: str | None = None,
                 p.join()
             bad = [p.exitcode for p in procs if p.exitcode]
             if bad:
-                raise RuntimeError(f"{len(bad)} explore worker(s) failed (exit codes {bad})")
-    summary = write_front(cfg, out, open_storage(storage_url), log)
-    summary.update(storage=storage_url, trials_before=before, seconds=time.perf_counter() - t0)
-    from cellsort.atomic import write_json
-    from cellsort.provenance import record
+                raise StorageUnavailable(f"{len(bad)} of {cfg.workers} explore workers stopped "
+                                         f"(exit codes {bad}; their lines above say why); the study "
+                                         "is intact: run explore again to continue it")
+    summary = write_front(cfg, out, storage_url, log)
+    summary.update(storage=storage_url, trials_before=finished(before), seconds=time.perf_counter() - t0)
+    from cellsort.records import ExploreRecord
 
-    write_json(out / "explore.json", record(cfg, **summary))
+    ExploreRecord.make(cfg, **summary).write(out)
     return summary
-

@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from cellsort.config import ConfigError, StrictModel, load_config
+from cellsort.config import StrictModel, load_config
+from cellsort.errors import ConfigError
 
 #: Folder of the presets shipped with the repository.
-BOARDS_DIR = Path(__file__).resolve().parents[2] / "hls" / "boards"
+BOARDS_DIR = Path(__file__).with_name("hls") / "boards"  # the repository's hls/, shipped in the package
 
 
 class Capacity(StrictModel):

@@ -55,7 +55,7 @@ def check_top(hls_dir: str | Path, board: BoardPreset) -> list[str]:
             problems.append(f"build_wrapper.tcl: lacks '{needed}'")
     header = (hls_dir / "cellsort_config.h").read_text()
     for macro in ("CS_CROP_H", "CS_BIN", "CS_IN_W", "CS_PIXELS_PER_CLOCK", "CS_MAX_WIDTH",
-                  "CS_BUF_ROWS", "CS_PIXEL_ROM"):
+                  "CS_BUF_ROWS", "CS_PIXEL_ROM", "CS_N_CLASSES", "CS_SORT_CLASS", "CS_DEFAULT_THRESHOLD"):
         if macro not in header:
             problems.append(f"cellsort_config.h: lacks {macro}")
     if f"#define CS_PIXELS_PER_CLOCK {board.pixels_per_clock}\n" not in header:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cellsort.firmware.fixed import input_format, quantizer_format
+from cellsort.architecture.fixed import format_of
+from cellsort.firmware.fixed import input_format
 from cellsort.keras_compat import import_hls4ml, keras2_for_hls4ml
 
 #: Exact accumulator/result type of convolutions and dense layers.
@@ -42,7 +43,7 @@ def hls_config(model, reuse_factor: int = 1, strategy: str = "Latency", trace: b
         if layer.name in ("pixels", "pixels_q"):
             entry["Precision"] = {"result": in_fmt.hls(quantized=False)}
         elif kind == "QActivation":
-            entry["Precision"] = {"result": quantizer_format(layer.quantizer).hls()}
+            entry["Precision"] = {"result": format_of(layer.quantizer).hls()}
         elif kind in ("QConv2D", "QDense"):
             prec = entry.setdefault("Precision", {})
             prec.update(accum=ACCUM, result=ACCUM)
@@ -52,7 +53,7 @@ def hls_config(model, reuse_factor: int = 1, strategy: str = "Latency", trace: b
     return cfg
 
 
-def convert(model, output_dir: str | Path, backend: str = "Vitis", io_type: str = "io_stream",
+def to_hls4ml(model, output_dir: str | Path, backend: str = "Vitis", io_type: str = "io_stream",
             part: str = "xcku035-fbva676-2-e", clock_period: float = 5.0, reuse_factor: int = 1,
             project_name: str = "cellsort_student", trace: bool = False):
     """Write an hls4ml project for ``model`` and return the hls4ml ``ModelGraph``."""
@@ -82,7 +83,7 @@ def layer_diff(model, prep, images: np.ndarray, output_dir: str | Path) -> list[
 
     keras = tf_keras()
     fitted = prep.fit_images(images)
-    hls_model = convert(model, output_dir, trace=True)
+    hls_model = to_hls4ml(model, output_dir, trace=True)
     codes = pixel_codes(model, prep)[fitted]
     fmt_frac = input_format(model).frac
     x = np.ascontiguousarray((codes.astype(np.float64) / 2.0 ** fmt_frac)[..., None])

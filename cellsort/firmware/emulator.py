@@ -14,14 +14,13 @@ import functools
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from cellsort.architecture.fixed import Fixed
 from cellsort.data.preprocess import Preprocessing
-from cellsort.firmware.fixed import Fixed
+from cellsort.errors import ConfigError
 from cellsort.firmware.plan import Plan, Step, read_plan
-
 
 #: Largest integer magnitudes that float32 and float64 hold exactly.
 EXACT = {np.float32: 2.0 ** 24, np.float64: 2.0 ** 53}
@@ -145,7 +144,7 @@ BACKENDS = ("auto", "native", "numpy")
 class Emulator:
     """Integer emulation of a QKeras student as the firmware computes it.
 
-    Build with :meth:`from_model` or :meth:`from_artifact`; call :meth:`logits` on uint8
+    Build with :meth:`from_model` (or from a :class:`Plan`); call :meth:`logits` on uint8
     crops already fitted to the input size.
 
     Method: the student is read into integer steps (:func:`cellsort.firmware.plan.read_plan`)
@@ -162,9 +161,9 @@ class Emulator:
 
     def __init__(self, plan: Plan, class_names=(), backend: str = "auto", products: str = "auto"):
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+            raise ConfigError(f"emulator backend {backend!r} is not one of {', '.join(BACKENDS)}")
         if products not in ("auto", "int8", "float"):
-            raise ValueError(f"products must be auto, int8 or float, got {products!r}")
+            raise ConfigError(f"emulator products {products!r} is not one of auto, int8, float")
         self.plan = plan
         self.class_names = tuple(class_names)
         self._kernel = None
@@ -198,14 +197,6 @@ class Emulator:
         same, exact, logits.
         """
         return cls(read_plan(model, prep), class_names, backend, products)
-
-    @classmethod
-    def from_artifact(cls, folder: str | Path, backend: str = "auto") -> "Emulator":
-        """Emulate the student of an artifact folder."""
-        from cellsort.student.artifact import load_student
-
-        art = load_student(folder)
-        return cls.from_model(art.model, art.preprocessing, art.class_names, backend)
 
     def logits(self, images: np.ndarray, chunk: int = 16) -> np.ndarray:
         """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size.
@@ -242,11 +233,6 @@ class Emulator:
             else:
                 x = _pool(x)
         return x
-
-    def margin(self, images: np.ndarray) -> np.ndarray:
-        """Logit margin ``z1 - z0`` (the sort decision variable)."""
-        z = self.logits(images)
-        return z[:, 1] - z[:, 0]
 
 
 def _pool(x: np.ndarray) -> np.ndarray:

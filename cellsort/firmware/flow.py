@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cellsort.atomic import write_json
 from cellsort.firmware.boards import BoardPreset
-from cellsort.firmware.convert import convert, csim_logits, layer_diff
+from cellsort.firmware.convert import csim_logits, layer_diff, to_hls4ml
 from cellsort.firmware.emulator import Emulator
 from cellsort.firmware.fixed import input_format, pixel_codes
 from cellsort.firmware.latency import FrontEnd, estimate_latency, options_for_board
@@ -17,7 +16,7 @@ from cellsort.firmware.latency.tools import TOOLS
 from cellsort.firmware.latency.top import detection_to_trigger
 from cellsort.firmware.resources import estimate_resources
 from cellsort.metrics import classification_metrics, write_predictions
-from cellsort.provenance import record
+from cellsort.records import FirmwareRecord
 from cellsort.student.artifact import StudentArtifact
 
 VENDOR_TOOLS = ("vitis_hls", "vivado_hls")  # what run_vendor.sh invokes
@@ -49,7 +48,7 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     model, prep = art.model, art.preprocessing
     fitted = prep.fit_images(images)
     t0 = time.perf_counter()
-    hls_model = convert(model, out / "hls", backend=board.backend, io_type=board.io_type,
+    hls_model = to_hls4ml(model, out / "hls", backend=board.backend, io_type=board.io_type,
                         part=board.part, clock_period=board.clock_period_ns,
                         reuse_factor=board.reuse_factor)
     hls_model.compile()
@@ -94,5 +93,5 @@ def run_firmware(art: StudentArtifact, board: BoardPreset, out: str | Path, imag
     if labels is not None:
         summary["emulator_metrics"] = classification_metrics(labels, emu_all)
         write_predictions(out / "predictions.npz", labels, emu_all, art.class_names)
-    write_json(out / "firmware.json", record(None, **summary))
+    FirmwareRecord.make(None, **summary).write(out)
     return summary

@@ -2,9 +2,11 @@
 
 Every tensor is integer codes of a fixed-point format. A step is a convolution or dense layer
 (integer weights and bias on the accumulator grid, the 2x2 max-pool and quantized ReLU that
-follow it fused in), a stand-alone quantized activation or a max-pool. Both emulator back
-ends, NumPy (:mod:`cellsort.firmware.emulator`) and the compiled kernel
-(:mod:`cellsort.firmware.native`), execute the same plan, so they cannot drift apart.
+follow it fused in), a stand-alone quantized activation or a max-pool. The plan is made from
+the one model representation (:mod:`cellsort.architecture`: its ``integer`` passes, then a
+registered rule per layer kind, refusing by name what has none). The emulator's back ends,
+NumPy (:mod:`cellsort.firmware.emulator`) and the compiled kernel (:mod:`cellsort.firmware.native`),
+and the RTL back end (:mod:`cellsort.firmware.rtl`) all execute the same plan.
 """
 from __future__ import annotations
 
@@ -12,8 +14,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cellsort.architecture import (
+    Architecture,
+    ArchitectureError,
+    LayerSpec,
+    model_architecture,
+)
+from cellsort.architecture.fixed import Fixed, format_of
+from cellsort.architecture.passes import is_pool2, run
 from cellsort.data.preprocess import Preprocessing
-from cellsort.firmware.fixed import Fixed, input_format, pixel_codes, quantizer_format
+from cellsort.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -81,77 +91,99 @@ class Plan:
 
 
 def read_plan(model, prep: Preprocessing) -> Plan:
-    """Read weights and formats from a QKeras student into a :class:`Plan`.
+    """The :class:`Plan` of a loaded QKeras student (:func:`plan_of` of its architecture)."""
+    return plan_of(model_architecture(model), prep)
 
-    Raises ValueError for layers that cannot run bit-exactly (unquantized ones, pools other
-    than 2x2/stride 2).
-    """
-    table = pixel_codes(model, prep)
-    frac = input_format(model).frac
-    in_range = (int(table.min()), int(table.max()))
+
+def input_quantizer(arch: Architecture) -> Fixed:
+    """The format of the student's input: its first layer, a quantizer on the pixels."""
+    first = arch.layers[0] if arch.layers else None
+    if first is None or first.kind != "activation" or first.attrs.get("quantizer") is None:
+        raise ArchitectureError(f"{arch.source or arch.name}: not a quantized student: its first layer "
+                                "is not a quantizer on the input pixels (QActivation)")
+    return format_of(first.attrs["quantizer"])
+
+
+def plan_of(arch: Architecture, prep: Preprocessing) -> Plan:
+    """The integer plan of an architecture with its weights (:func:`~cellsort.architecture.
+    model_architecture`): the ``integer`` passes (:mod:`cellsort.architecture.passes`), then one
+    registered rule per remaining layer; a layer no rule takes is refused by name."""
+    in_fmt = input_quantizer(arch)
+    table = in_fmt.codes(prep.pixel_table())
+    frac, in_range = in_fmt.frac, (int(table.min()), int(table.max()))
     steps = []
-    layers = [layer for layer in model.layers
-              if not (type(layer).__name__ == "QActivation" and layer.name == "pixels_q")]
-    i = 0
-    while i < len(layers):
-        layer, kind = layers[i], type(layers[i]).__name__
-        i += 1
-        if kind in ("QConv2D", "QDense"):
-            if kind == "QConv2D" and (layer.padding != "valid" or tuple(layer.strides) != (1, 1)
-                                      or tuple(layer.dilation_rate) != (1, 1)):
-                raise ValueError(f"{layer.name}: only 'valid' convolutions with stride 1 and no "
-                                 "dilation are emulated")
-            w_fmt = quantizer_format(layer.kernel_quantizer_internal)
-            b_fmt = quantizer_format(layer.bias_quantizer_internal)
-            kernel, bias = layer.get_weights()
-            w = w_fmt.codes(layer.kernel_quantizer_internal(kernel).numpy())
-            b = b_fmt.codes(layer.bias_quantizer_internal(bias).numpy())
-            shift = frac + w_fmt.frac - b_fmt.frac
-            if shift < 0:  # bias finer than the products: products on the bias's grid
-                w, shift = w << -shift, 0
-                frac = b_fmt.frac
-            else:
-                frac += w_fmt.frac
-            ksize = tuple(w.shape[:2]) if kind == "QConv2D" else (1, 1)
-            w = w.reshape(-1, w.shape[-1])
-            b_acc = b << shift
-            bound = accumulator_bound(w, b_acc, in_range)
-            fmt, pool = None, False
-            if i < len(layers) and type(layers[i]).__name__ == "QActivation":
-                fmt = quantizer_format(layers[i].quantizer)
-                i += 1
-            if (kind == "QConv2D" and i < len(layers)
-                    and type(layers[i]).__name__ == "MaxPooling2D" and _is_pool2(layers[i])):
-                pool = True
-                i += 1
-            step = Step("conv" if kind == "QConv2D" else "dense", layer.name, w, b_acc, ksize,
-                        in_range, bound, frac - fmt.frac if fmt else 0, fmt, pool)
-            frac = fmt.frac if fmt else frac
-        elif kind == "QActivation":
-            fmt = quantizer_format(layer.quantizer)
-            step = Step("act", layer.name, in_range=in_range, shift=frac - fmt.frac, fmt=fmt)
-            frac = fmt.frac
-        elif kind == "MaxPooling2D":
-            if not _is_pool2(layer):
-                raise ValueError(f"{layer.name}: only 2x2 max-pooling with stride 2 is emulated")
-            step = Step("pool", layer.name, in_range=in_range)
-        elif kind in ("Conv2D", "Dense", "Activation"):
-            raise ValueError(f"{layer.name}: unquantized {kind} cannot run bit-exactly")
-        else:
-            continue
+    for layer in run(arch.layers, "integer")[1:]:
+        rule = PLAN_RULES.find(layer.kind)
+        if rule is None:
+            raise ArchitectureError(f"{arch.source or arch.name}: layer {layer.name!r} ({layer.class_name}, "
+                                    f"{layer.kind}) cannot run bit-exactly: no integer rule for it")
+        step, frac = rule(layer, frac, in_range)
         steps.append(step)
         in_range = step.out_range
     return Plan(table, tuple(steps), frac, tuple(prep.network_size))
+
+
+#: Rules ``f(layer, frac, in_range) -> (Step, frac after it)`` by layer kind.
+PLAN_RULES: Registry = Registry("integer plan rule")
+
+
+def _unquantized(layer: LayerSpec, what: str) -> ArchitectureError:
+    return ArchitectureError(f"layer {layer.name!r} ({layer.class_name}): {what} cannot run bit-exactly")
+
+
+@PLAN_RULES.register("conv2d", "dense")
+def _weighted(layer: LayerSpec, frac: int, in_range) -> tuple[Step, int]:
+    """Weights and bias on the accumulator grid; the fused output quantizer and pool."""
+    quantizers = layer.attrs.get("quantizers", {})
+    if "kernel_quantizer" not in quantizers or not layer.weights:
+        raise _unquantized(layer, f"an unquantized {layer.class_name}")
+    if layer.kind == "conv2d" and (layer.attrs["strides"] != (1, 1) or any(layer.attrs["padding"])):
+        raise _unquantized(layer, "a convolution other than 'valid' with stride 1")
+    w_fmt = format_of(quantizers["kernel_quantizer"])
+    w = w_fmt.codes(layer.weights[0])
+    if layer.attrs.get("use_bias", True):
+        if "bias_quantizer" not in quantizers:
+            raise _unquantized(layer, "an unquantized bias")
+        b_fmt = format_of(quantizers["bias_quantizer"])
+        b = b_fmt.codes(layer.weights[1])
+    else:
+        b_fmt, b = Fixed(32, 32 - frac - w_fmt.frac), np.zeros(w.shape[-1], np.int64)
+    shift = frac + w_fmt.frac - b_fmt.frac
+    if shift < 0:  # bias finer than the products: products on the bias's grid
+        w, shift = w << -shift, 0
+        frac = b_fmt.frac
+    else:
+        frac += w_fmt.frac
+    ksize = tuple(layer.attrs["kernel"]) if layer.kind == "conv2d" else (1, 1)
+    w = w.reshape(-1, w.shape[-1])
+    b_acc = b << shift
+    fmt = format_of(layer.attrs["output_quantizer"]) if "output_quantizer" in layer.attrs else None
+    step = Step("conv" if layer.kind == "conv2d" else "dense", layer.name, w, b_acc, ksize, in_range,
+                accumulator_bound(w, b_acc, in_range), frac - fmt.frac if fmt else 0, fmt,
+                "pool_after" in layer.attrs)
+    return step, fmt.frac if fmt else frac
+
+
+@PLAN_RULES.register("activation")
+def _activation(layer: LayerSpec, frac: int, in_range) -> tuple[Step, int]:
+    """A stand-alone quantizer: requantization to its format."""
+    if layer.attrs.get("quantizer") is None:
+        raise _unquantized(layer, f"an unquantized {layer.attrs.get('activation')} activation")
+    fmt = format_of(layer.attrs["quantizer"])
+    return Step("act", layer.name, in_range=in_range, shift=frac - fmt.frac, fmt=fmt), fmt.frac
+
+
+@PLAN_RULES.register("pool2d")
+def _pool(layer: LayerSpec, frac: int, in_range) -> tuple[Step, int]:
+    if not is_pool2(layer):
+        raise _unquantized(layer, "pooling other than 2x2 max-pooling with stride 2")
+    return Step("pool", layer.name, in_range=in_range), frac
 
 
 def accumulator_bound(w: np.ndarray, bias: np.ndarray, in_range: tuple[int, int]) -> float:
     """``max_f (max|code| * sum_k |w[k, f]| + |bias[f]|)``: no partial sum of a conv/dense
     step, in any order, exceeds it in magnitude."""
     return float((max(map(abs, in_range)) * np.abs(w).sum(axis=0) + np.abs(bias)).max())
-
-
-def _is_pool2(layer) -> bool:
-    return tuple(layer.pool_size) == (2, 2) and tuple(layer.strides) == (2, 2)
 
 
 def _shapes(steps, input_size):

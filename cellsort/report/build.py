@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cellsort.atomic import write_bytes, write_text
-from cellsort.data.dataset import DataError
-from cellsort.report.sections import RULES, Context, Section
+from cellsort.errors import DataError
+from cellsort.report.sections import Context, Section, ordered_rules
 
 #: How deep below the run folder results are looked for (demo: stage folders one level down).
 MAX_DEPTH = 2
@@ -62,7 +62,7 @@ def collect(root: str | Path) -> list[Section]:
         raise DataError(f"{root}: no such run folder")
     ctx = Context(root)
     folders = _folders(root)
-    sections = [_build(r, f, ctx) for r in RULES for f in folders if r.match(f)]
+    sections = [_build(r, f, ctx) for r in ordered_rules() for f in folders if r.match(f)]
     seen: dict[str, int] = {}
     for fig in (fig for s in sections for fig in s.figures):  # one PNG file name per figure
         seen[fig.name] = seen.get(fig.name, 0) + 1

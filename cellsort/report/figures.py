@@ -141,8 +141,9 @@ def purity_recovery_curve(curve: dict[str, list], gate: dict, title: str):
     """Recovery against purity over thresholds, with the chosen gate marked."""
     fig, ax = plt.subplots(figsize=(4, 3.4))
     ax.plot(curve["recovery"], curve["purity"], "-", lw=1.2)
-    ax.plot([gate["recovery"]], [gate["purity"]], "o", color="tab:red",
-            label=f"gate margin > {gate['threshold']:.3g}")
+    if gate.get("recovery") is not None and gate.get("purity") is not None:
+        ax.plot([gate["recovery"]], [gate["purity"]], "o", color="tab:red",
+                label=f"gate margin > {gate['threshold']:.3g}")
     ax.axhline(gate["min_purity"], color="grey", ls=":", lw=0.8, label=f"min purity {gate['min_purity']:g}")
     ax.set(xlabel="recovery", ylabel="purity", title=title, ylim=(0, 1.02), xlim=(0, 1.02))
     ax.legend(fontsize=7, loc="lower left")

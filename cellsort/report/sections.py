@@ -15,6 +15,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from cellsort.records import (
+    ExploreRecord,
+    FirmwareRecord,
+    RunRecord,
+    ScoreRecord,
+    SortRecord,
+    TeacherRecord,
+)
+from cellsort.registry import Registry
 from cellsort.report import figures as F
 
 
@@ -83,16 +92,21 @@ class Context:
             return str(path)
 
 
-RULES: list[Rule] = []
+#: Section rules by name.
+SECTION_RULES: Registry[Rule] = Registry("report section")
 
 
 def rule(name: str, order: int, match: Callable[[Path], bool]):
     """Register a section rule (``order`` places it in the report)."""
     def register(build):
-        RULES.append(Rule(name, order, match, build))
-        RULES.sort(key=lambda r: r.order)
+        SECTION_RULES.add(name, Rule(name, order, match, build))
         return build
     return register
+
+
+def ordered_rules() -> list[Rule]:
+    """The section rules in report order."""
+    return sorted(SECTION_RULES.values(), key=lambda r: r.order)
 
 
 def read_json(path: Path) -> dict:
@@ -108,17 +122,27 @@ def lookup(doc: dict, path: str):
     return doc
 
 
-def facts_from(doc: dict, source: str, spec: list[tuple[str, str, str]], method: str = "") -> list[Fact]:
-    """Facts for each ``(label, json path, format)`` of ``spec`` present in ``doc``."""
+def facts_from(rec, source: str, spec: list[tuple[str, str, str]], method: str = "") -> list[Fact]:
+    """Facts for each ``(label, field path, format)`` of ``spec`` present in the record ``rec``
+    (a :class:`~cellsort.records.Record`; every path must name declared fields of it)."""
+    from cellsort.records import field_path_exists
+
+    doc = rec.model_dump(mode="json")
     out = []
     for label, path, fmt in spec:
+        if not field_path_exists(type(rec), path):
+            raise TypeError(f"the report reads {path!r}, which {type(rec).__name__} does not declare")
         value = lookup(doc, path)
         if value is not None:
             out.append(Fact(label, value, source, path, fmt, method))
     return out
 
 
-def _has_json(name: str, key: str | None = None) -> Callable[[Path], bool]:
+def _has(kind, key: str | None = None) -> Callable[[Path], bool]:
+    """Match a folder holding the record ``kind`` (a Record class or a file name) whose JSON has
+    ``key``."""
+    name = kind if isinstance(kind, str) else kind.FILE
+
     def match(folder: Path) -> bool:
         path = folder / name
         if not path.is_file():
@@ -163,11 +187,11 @@ RUN_METHODS = {"teacher": "measured on the test split", "distill": "measured on 
                "data": "counted"}
 
 
-@rule("run", 0, _has_json("run.json", "stages"))
+@rule("run", 0, _has(RunRecord, "stages"))
 def run_section(folder: Path, ctx: Context) -> Section:
     """The demo's headline numbers, straight from ``run.json``."""
-    doc = read_json(folder / "run.json")
-    src = ctx.rel(folder / "run.json")
+    doc = RunRecord.read(folder)
+    src = ctx.rel(folder / RunRecord.FILE)
     spec = [("teacher test accuracy", "stages.teacher.test.accuracy", "{:.4f}"),
             ("student test accuracy (QKeras)", "stages.distill.test.accuracy", "{:.4f}"),
             ("student test AUC (QKeras)", "stages.distill.test.auc", "{:.4f}"),
@@ -194,15 +218,14 @@ def run_section(folder: Path, ctx: Context) -> Section:
     section.facts = [f if f.path != "stages.firmware.bit_exact" else
                      Fact(f.label, f.value, f.source, f.path, f.fmt, "C-simulated (hls4ml) vs QKeras and the emulator")
                      for f in section.facts]
-    method = lookup(doc, "stages.firmware.latency_method")
-    if method:
-        section.notes.append(f"Latency method: {method}.")
-    section.details = {"versions": json.dumps(doc.get("versions", {}), indent=1),
-                       "config": json.dumps(doc.get("config", {}), indent=1)}
+    if doc.stages.firmware is not None:
+        section.notes.append(f"Latency method: {doc.stages.firmware.latency_method}.")
+    section.details = {"versions": json.dumps(doc.versions, indent=1),
+                       "config": json.dumps(doc.config or {}, indent=1)}
     return section
 
 
-@rule("data", 10, _has_json("dataset.json"))
+@rule("data", 10, _has("dataset.json"))
 def data_section(folder: Path, ctx: Context) -> Section:
     """Montage of the training crops and the class counts of each split."""
     from cellsort.data.load import open_dataset
@@ -223,30 +246,36 @@ def data_section(folder: Path, ctx: Context) -> Section:
     return section
 
 
-@rule("teacher", 20, _has_json("teacher.json", "history"))
+@rule("teacher", 20, _has(TeacherRecord, "history"))
 def teacher_section(folder: Path, ctx: Context) -> Section:
-    doc = read_json(folder / "teacher.json")
-    cfg = doc.get("config", {})
+    doc = TeacherRecord.read(folder)
+    cfg = doc.config or {}
     section = Section(f"Teacher: {cfg.get('arch')} (width {cfg.get('width')}, "
-                      f"{doc.get('n_params', 0):,} parameters)", ctx.rel(folder),
-                      facts_from(doc, ctx.rel(folder / "teacher.json"), METRICS, "measured"))
+                      f"{doc.n_params:,} parameters)", ctx.rel(folder),
+                      facts_from(doc, ctx.rel(folder / TeacherRecord.FILE), METRICS, "measured"))
     section.figures = [Figure("teacher_curves", "Teacher training loss and validation metrics per "
-                              "epoch (measured).", F.png_bytes(F.learning_curves(doc["history"], "teacher")))]
+                              "epoch (measured).", F.png_bytes(F.learning_curves(doc.history, "teacher")))]
     section.figures += _prediction_figures(folder, "teacher")
     section.details = {"config": json.dumps(cfg, indent=1)}
     return section
 
 
-@rule("student", 30, _has_json("artifact.json", "class_names"))
+@rule("student", 30, _has("artifact.json", "class_names"))
 def student_section(folder: Path, ctx: Context) -> Section:
-    doc = read_json(folder / "artifact.json")
-    distill = doc.get("distill", {})
+    from cellsort.student.artifact import read_artifact
+
+    meta, _ = read_artifact(folder)
+    distill = meta.distill or {}
     src = ctx.rel(folder / "artifact.json")
-    title = (f"Student: {doc.get('model_name')} ({doc.get('n_params', 0):,} parameters, "
+    title = (f"Student: {meta.model_name} ({meta.n_params or 0:,} parameters, "
              f"{distill.get('method', 'imported')})")
     section = Section(title, ctx.rel(folder),
-                      facts_from(doc, src, [(lbl, f"distill.{p}", fmt) for lbl, p, fmt in METRICS],
+                      facts_from(meta, src, [(lbl, f"distill.{p}", fmt) for lbl, p, fmt in METRICS],
                                  "measured (QKeras, quantization-aware)"))
+    section.facts += facts_from(meta, src, [("sort gate (margin >)", "gate.threshold", "{:.3f}"),
+                                            ("gate purity", "gate.purity", "{:.3f}"),
+                                            ("gate recovery", "gate.recovery", "{:.3f}")],
+                                "chosen on the validation split when trained")
     if distill.get("history"):
         section.figures.append(Figure("student_curves", "Student (QAT) training loss and validation "
                                       "metrics per epoch (measured).",
@@ -256,11 +285,12 @@ def student_section(folder: Path, ctx: Context) -> Section:
     return section
 
 
-@rule("firmware", 40, _has_json("firmware.json", "latency"))
+@rule("firmware", 40, _has(FirmwareRecord, "latency"))
 def firmware_section(folder: Path, ctx: Context) -> Section:
-    doc = read_json(folder / "firmware.json")
-    src = ctx.rel(folder / "firmware.json")
-    board = doc.get("board", {})
+    rec = FirmwareRecord.read(folder)
+    doc = rec
+    src = ctx.rel(folder / FirmwareRecord.FILE)
+    board = rec.board
     section = Section(f"Firmware: {board.get('part')} at {board.get('clock_mhz', 0):g} MHz "
                       f"({board.get('io_type')})", ctx.rel(folder))
     section.facts = facts_from(doc, src, [
@@ -269,14 +299,14 @@ def firmware_section(folder: Path, ctx: Context) -> Section:
     section.facts += facts_from(doc, src, [
         ("firmware test accuracy", "emulator_metrics.accuracy", "{:.4f}"),
         ("firmware test AUC", "emulator_metrics.auc", "{:.4f}")], "bit-exact emulator on the test split")
-    lat = doc["latency"]
+    lat = rec.latency.model_dump()
     section.facts += facts_from(doc, src, [
         ("latency, cycles", "latency.total_cycles", "{:,d}"), ("latency, µs", "latency.total_us", "{:.2f}"),
         ("band low, µs", "latency.total_us_low", "{:.2f}"), ("band high, µs", "latency.total_us_high", "{:.2f}"),
         ("budget, µs", "latency.budget_us", "{:g}"), ("verdict", "latency.verdict", "{}")],
         "calibrated cycle model (method in the note above)")
     section.notes.append(f"Latency method: {lat['method']}.")
-    top = doc.get("detection_to_trigger")
+    top = rec.detection_to_trigger.model_dump() if rec.detection_to_trigger else None
     if top:
         section.facts += facts_from(doc, src, [
             ("detection to trigger, µs", "detection_to_trigger.total_us", "{:.2f}"),
@@ -286,13 +316,13 @@ def firmware_section(folder: Path, ctx: Context) -> Section:
             ("detection-to-trigger verdict", "detection_to_trigger.verdict", "{}")],
             "whole instrument top: calibrated network model + the top's stages (note below)")
         section.notes.append(f"Detection to trigger method: {top['method']}.")
-    per_tool = doc.get("latency_by_tool") or {lat["hls_tool"]: lat}
+    per_tool = {k: v.model_dump() for k, v in rec.latency_by_tool.items()} or {lat["hls_tool"]: lat}
     section.figures.append(Figure(
         "firmware_latency", "Per-layer latency by tool: bars are each stage's own latency, dots when "
         "its last word leaves, the green band the calibrated range of the total, the dashed line the "
         "budget. Methods: " + "; ".join(f"{tool}: {rep['method']}" for tool, rep in per_tool.items()) + ".",
         F.png_bytes(F.latency_layers(per_tool, lat["budget_us"], "latency per layer"))))
-    res = doc.get("resources", {})
+    res = rec.resources.model_dump()
     total = res.get("total", {})
     used = {"lut": total.get("lut_mult", 0), "dsp": total.get("dsp", 0), "bram18": total.get("bram18", 0)}
     section.figures.append(Figure(
@@ -308,13 +338,13 @@ def firmware_section(folder: Path, ctx: Context) -> Section:
     return section
 
 
-@rule("sort", 50, _has_json("summary.json", "latency_us"))
+@rule("sort", 50, _has(SortRecord, "latency_us"))
 def sort_section(folder: Path, ctx: Context) -> Section:
     import pyarrow.parquet as pq
 
-    doc = read_json(folder / "summary.json")
-    src = ctx.rel(folder / "summary.json")
-    section = Section(f"Sorting ({doc.get('mode')} mode)", ctx.rel(folder), facts_from(doc, src, [
+    doc = SortRecord.read(folder)
+    src = ctx.rel(folder / SortRecord.FILE)
+    section = Section(f"Sorting ({doc.mode} mode)", ctx.rel(folder), facts_from(doc, src, [
         ("cells decided", "cells", "{:d}"), ("frames / events read", "frames", "{:d}"),
         ("cells per second (software)", "cells_per_s", "{:.0f}"),
         ("frames per second (software)", "frames_per_s", "{:.0f}"), ("sorted", "sorted", "{:d}"),
@@ -343,11 +373,8 @@ def sort_section(folder: Path, ctx: Context) -> Section:
         gate = read_json(gate_path)
         curve = {k: [np.nan if x is None else x for x in v] for k, v in gate["curve"].items()}
         section.figures.append(Figure("sort_gate", "Purity against recovery of 'sort when margin > t' "
-                                      "on the validation split, with the chosen gate (measured).",
+                                      "on the validation split, with the artifact's gate (measured).",
                                       F.png_bytes(F.purity_recovery_curve(curve, gate, "sort gate"))))
-        section.facts += facts_from(gate, ctx.rel(gate_path), [
-            ("gate threshold", "threshold", "{:.3f}"), ("gate purity (validation)", "purity", "{:.3f}"),
-            ("gate recovery (validation)", "recovery", "{:.3f}")], "measured on the validation split")
     return section
 
 
@@ -363,34 +390,35 @@ def score_section(folder: Path, ctx: Context) -> Section:
     import pyarrow.parquet as pq
 
     path = next(p for p in sorted(folder.glob("*.json")) if _is_score(p))
-    doc = read_json(path)
-    section = Section(f"RT-DC scores: {Path(doc['output']).name}", ctx.rel(folder), facts_from(
+    doc = ScoreRecord.read(path)
+    section = Section(f"RT-DC scores: {Path(doc.output).name}", ctx.rel(folder), facts_from(
         doc, ctx.rel(path), [("events scored", "events", "{:d}"), ("sorted", "sorted", "{:d}"),
+                             ("threshold (margin >)", "threshold", "{:.3f}"),
                              ("classify µs per event", "classify_us_per_event", "{:.1f}")],
-        f"measured ({doc.get('backend')})"))
-    for name, n in doc.get("per_class", {}).items():
+        f"measured ({doc.backend})"))
+    for name, n in doc.per_class.items():
         section.facts.append(Fact(f"decided {name}", n, ctx.rel(path), f"per_class.{name}", "{:d}",
-                                  f"measured ({doc.get('backend')})"))
-    table = Path(doc.get("table_parquet", ""))
+                                  f"measured ({doc.backend})"))
+    table = Path(doc.table_parquet or "")
     table = table if table.is_file() else path.with_suffix(".parquet")
     if table.is_file():
         cols = pq.read_table(table).to_pydict()
-        scores = {f: cols[f] for f in doc["score_features"] if f in cols}
+        scores = {f: cols[f] for f in doc.score_features if f in cols}
         section.figures.append(Figure("score_histograms", "Distribution of each ml_score_??? feature "
                                       "written into the recording (bit-exact emulator).",
                                       F.png_bytes(F.score_histograms(scores, "scores"))))
-    section.notes.append(f"Centres from {doc.get('positions')}; gate in Shape-Out/DCscope on "
-                         f"{', '.join(doc['score_features'])} or {doc.get('margin_feature')} (margin).")
+    section.notes.append(f"Centres from {doc.positions}; gate in Shape-Out/DCscope on "
+                         f"{', '.join(doc.score_features)} or {doc.margin_feature} (margin).")
     return section
 
 
-@rule("explore", 70, _has_json("explore.json", "front"))
+@rule("explore", 70, _has(ExploreRecord, "front"))
 def explore_section(folder: Path, ctx: Context) -> Section:
     """The search's Pareto front (its plot) and the design exported for the budget."""
-    doc = read_json(folder / "explore.json")
-    src = ctx.rel(folder / "explore.json")
-    section = Section(f"Design search: {len(doc['front'])} designs on the front", ctx.rel(folder))
-    for state, n in doc.get("trials", {}).items():
+    doc = ExploreRecord.read(folder)
+    src = ctx.rel(folder / ExploreRecord.FILE)
+    section = Section(f"Design search: {len(doc.front)} designs on the front", ctx.rel(folder))
+    for state, n in doc.trials.items():
         section.facts.append(Fact(f"trials {state}", n, src, f"trials.{state}", "{:d}", "Optuna study"))
     section.facts += facts_from(doc, src, [
         ("budget, µs", "budget_us", "{:g}"), ("best: trial", "best.trial", "{:d}"),
@@ -404,5 +432,5 @@ def explore_section(folder: Path, ctx: Context) -> Section:
     if plot.is_file():
         section.figures.append(Figure("explore_front", "Validation accuracy against calibrated latency "
                                       "of the feasible trials (colour: multiplier LUTs), the Pareto "
-                                      "front joined. " + doc.get("method", ""), plot.read_bytes()))
+                                      "front joined. " + doc.method, plot.read_bytes()))
     return section

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cellsort.config import ConfigError
+from cellsort.errors import ConfigError
 
 _CODE = re.compile(r"^[a-z0-9]{3}$")
 

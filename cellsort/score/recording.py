@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cellsort.atomic import atomic_path, write_json
-from cellsort.config import ConfigError
-from cellsort.data.dataset import DataError
+from cellsort.atomic import atomic_path
 from cellsort.data.rtdc import Recording, open_recording
+from cellsort.errors import ConfigError, DataError
 from cellsort.progress import track
 from cellsort.provenance import record
+from cellsort.records import ScoreRecord
 from cellsort.score.names import score_features
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.tables import write_summary, write_table
@@ -71,7 +71,8 @@ def _exported_features(ds) -> list[str]:
 
 def score_recording(source: str | Path, classifier: CellClassifier, out: str | Path,
                     codes: str | None = None, margin_feature: str = "userdef0",
-                    batch: int = 1024, force: bool = False, progress: bool = False) -> dict:
+                    batch: int = 1024, force: bool = False, progress: bool = False,
+                    threshold: float | None = None) -> dict:
     """Score ``source`` and write ``out`` (.rtdc) plus ``out`` with .csv, .parquet and .json
     (the summary) endings.
 
@@ -86,6 +87,8 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
         Comma-separated three-character score codes (see :func:`score_features`).
     margin_feature : str
         ``userdef0`` … ``userdef9``: where the logit margin goes.
+    threshold : float, optional
+        Gate on the margin for the ``sort`` column; default the artifact's gate.
 
     Returns
     -------
@@ -104,11 +107,13 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
             raise DataError(f"{source}: already holds {clash}; choose other --score-names or "
                             f"--margin-feature")
         result = classify_recording(rec, classifier, batch, progress)
-        sort = result["margins"] > classifier.threshold
+        gate = classifier.threshold_for(threshold)
+        sort = result["margins"] > gate
         summary = record(None, source=str(source), output=str(out), model=str(classifier.artifact_path),
                          backend=classifier.engine, events=rec.n_events,
                          class_names=list(classifier.class_names), score_features=features,
-                         margin_feature=margin_feature, threshold=classifier.threshold,
+                         margin_feature=margin_feature, threshold=gate,
+                         sort_class=classifier.class_names[classifier.gate.sort_class],
                          per_class={n: int((result["labels"] == i).sum())
                                     for i, n in enumerate(classifier.class_names)},
                          sorted=int(sort.sum()),
@@ -117,8 +122,9 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
         _write_recording(rec, out, features, margin_feature, result, summary)
         columns = {"event": np.arange(rec.n_events)}
         for name in ("frame", "time", "pos_x", "pos_y"):
-            if name in rec.dataset:
-                columns[name] = np.asarray(rec.dataset[name])
+            values = rec.scalar(name)
+            if values is not None:
+                columns[name] = values
         if rec.centres is not None:
             columns["row_px"], columns["col_px"] = rec.centres[:, 0], rec.centres[:, 1]
     columns["class_name"] = [classifier.class_names[i] for i in result["labels"]]
@@ -129,7 +135,7 @@ def score_recording(source: str | Path, classifier: CellClassifier, out: str | P
     csv_path, parquet_path = write_table(out.with_suffix(""), columns)
     summary.update(table_csv=str(csv_path), table_parquet=str(parquet_path),
                    seconds=time.perf_counter() - t0)
-    write_json(out.with_suffix(".json"), summary)
+    ScoreRecord.model_validate(summary).write(out.parent, out.with_suffix(".json").name)
     write_summary(out.with_name(out.stem + "_summary"), summary)
     return summary
 

@@ -8,13 +8,17 @@ from typing import Literal
 
 import numpy as np
 
+from cellsort.errors import ConfigError
+from cellsort.firmware.project import open_student
+from cellsort.gate import sort_margin
 from cellsort.metrics import softmax
-from cellsort.student.artifact import StudentArtifact, load_student
+from cellsort.student.artifact import StudentArtifact
 
 
 @dataclass(frozen=True)
 class Classification:
-    """Result for a batch: per crop class index and name, probabilities, margin; batch time."""
+    """Result for a batch: per crop class index and name, probabilities, the margin of the
+    gate's class over the others (:func:`cellsort.gate.sort_margin`); batch time."""
 
     labels: np.ndarray
     names: tuple[str, ...]
@@ -44,11 +48,13 @@ class CellClassifier:
     def __init__(self, artifact: str | Path | StudentArtifact,
                  backend: Literal["emulator", "qkeras"] = "emulator",
                  emulator_backend: Literal["auto", "native", "numpy"] = "auto"):
-        self.artifact = artifact if isinstance(artifact, StudentArtifact) else load_student(artifact)
+        self.artifact = artifact if isinstance(artifact, StudentArtifact) else open_student(artifact)
         self.artifact_path = None if isinstance(artifact, StudentArtifact) else str(artifact)
         self.preprocessing = self.artifact.preprocessing
         self.class_names = self.artifact.class_names
-        self.threshold = self.artifact.threshold
+        #: The artifact's sort gate (class and threshold on its margin over the others).
+        self.gate = self.artifact.gate
+        self.threshold = self.gate.threshold
         self.backend = backend
         self.emulator = None
         if backend == "emulator":
@@ -61,7 +67,12 @@ class CellClassifier:
             model, prep = self.artifact.model, self.preprocessing
             self._logits = lambda x: model(prep.normalize(x)[..., None], training=False).numpy()
         else:
-            raise ValueError(f"unknown backend {backend!r}; use 'emulator' or 'qkeras'")
+            raise ConfigError(f"backend {backend!r} is not one of emulator, qkeras")
+
+    def threshold_for(self, override: float | None = None) -> float:
+        """The gate a decision uses: ``override`` where given, else the artifact's (the one
+        place that resolves the default, for the sorter, ``cellsort score`` and the API)."""
+        return self.threshold if override is None else float(override)
 
     @property
     def engine(self) -> str:
@@ -85,6 +96,6 @@ class CellClassifier:
         z = np.asarray(self._logits(self.preprocessing.fit_images(batch)), np.float64)
         seconds = time.perf_counter() - t0
         labels = z.argmax(axis=1)
-        margins = z[:, 1] - z[:, 0] if z.shape[1] == 2 else np.sort(z, 1)[:, -1] - np.sort(z, 1)[:, -2]
+        margins = sort_margin(z, self.gate.sort_class)
         return Classification(labels, tuple(self.class_names[i] for i in labels), softmax(z),
                               margins, seconds)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cellsort.sorter.detect import Detection
-from cellsort.sorter.video import TrueCell
+from cellsort.data.detection import Detection
+from cellsort.data.flow import TrueCell
 
 
 def match_frame(detections: list[Detection], truths: list[TrueCell], width: int, margin: int = 16,

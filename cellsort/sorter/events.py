@@ -24,11 +24,11 @@ def sort_events(rec: Recording, classifier: CellClassifier, threshold: float | N
     ``track`` the event index, ``timestamp`` its ``time`` in s (else NaN). Stage times are
     per event (batch time / batch size), measured.
     """
-    threshold = classifier.threshold if threshold is None else threshold
+    threshold = classifier.threshold_for(threshold)
     size = classifier.preprocessing.input_size
-    ds = rec.dataset
-    frames = np.asarray(ds["frame"]) if "frame" in ds else np.arange(rec.n_events)
-    times = np.asarray(ds["time"], np.float64) if "time" in ds else np.full(rec.n_events, np.nan)
+    frames, times = rec.scalar("frame"), rec.scalar("time")
+    frames = np.arange(rec.n_events) if frames is None else frames
+    times = np.full(rec.n_events, np.nan) if times is None else times
     for start in range(0, rec.n_events, batch):
         t0 = time.perf_counter()
         stop = min(start + batch, rec.n_events)

@@ -12,12 +12,11 @@ from typing import Iterable
 
 import numpy as np
 
-from cellsort.atomic import write_json
-from cellsort.data.dataset import DataError
+from cellsort.data.detection import detect, estimate_background
+from cellsort.errors import DataError
 from cellsort.progress import track
-from cellsort.provenance import record
+from cellsort.records import SortRecord
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.sorter.detect import detect, estimate_background
 from cellsort.sorter.evaluate import detection_scores, match_frame
 from cellsort.sorter.report import summarize, write_events
 from cellsort.sorter.stream import Sorter, SorterConfig, SortEvent
@@ -26,7 +25,7 @@ from cellsort.tables import write_summary
 
 def _finish(out: Path, events: list[SortEvent], summary: dict, config: SorterConfig) -> dict:
     write_events(out / "events", events)
-    write_json(out / "summary.json", record(config, **summary))
+    SortRecord.make(config, **summary).write(out)
     write_summary(out / "summary", summary)
     return summary
 
@@ -94,7 +93,7 @@ def run_events(path: str | Path, classifier: CellClassifier, out: str | Path,
     from cellsort.data.rtdc import open_recording
     from cellsort.sorter.events import sort_events
 
-    threshold = classifier.threshold if config.threshold is None else config.threshold
+    threshold = classifier.threshold_for(config.threshold)
     with open_recording(path) as rec:
         t0 = time.perf_counter()
         events = list(track(sort_events(rec, classifier, threshold), "sorting events",

@@ -6,10 +6,11 @@ from typing import Iterator
 
 import numpy as np
 
-from cellsort.data.dataset import DataError
 from cellsort.data.folders import IMAGE_SUFFIXES, read_gray
 from cellsort.data.intensity import to_uint8
 from cellsort.data.rtdc import RTDC_SUFFIXES, open_recording
+from cellsort.errors import DataError
+from cellsort.files import read_npy
 
 
 def frames_from_rtdc(path: str | Path, batch: int = 256) -> Iterator[np.ndarray]:
@@ -45,10 +46,7 @@ def frames_from_images(folder: str | Path) -> Iterator[np.ndarray | DataError]:
 
 def frames_from_npy(path: str | Path) -> np.ndarray:
     """A ``.npy`` stack of uint8 frames (N, H, W), memory-mapped (frames are read as sorted)."""
-    try:
-        frames = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable .npy array ({exc})") from exc
+    frames = read_npy(path, mmap=True)
     if frames.dtype != np.uint8 or frames.ndim != 3 or 0 in frames.shape:
         raise DataError(f"{path}: expected a non-empty stack of uint8 (Mono8) frames (N, H, W), "
                         f"got {frames.dtype} {frames.shape}")

@@ -2,8 +2,8 @@
 
 Each frame is checked, cells are detected against the empty-channel background, tracked from
 frame to frame, and a cell is classified and decided once, in the frame where its centroid
-first reaches the trigger line. The decision fires the trigger when the logit margin
-(class 1 over class 0) exceeds the gate threshold.
+first reaches the trigger line. The decision fires the trigger when the logit margin of the
+gate's class over the others exceeds the gate threshold (the artifact's, unless overridden).
 """
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from typing import Iterable, Iterator, Literal
 
 import numpy as np
 
-from cellsort.config import ConfigError, StrictModel
+from cellsort.config import StrictModel
+from cellsort.data.detection import DetectConfig, detect
 from cellsort.data.intensity import crop_or_pad
+from cellsort.errors import ConfigError
+from cellsort.firmware.fpga_detect import FpgaDetectConfig, FpgaDetector
 from cellsort.sorter.classifier import CellClassifier
-from cellsort.sorter.detect import DetectConfig, detect
-from cellsort.sorter.fpga_detect import FpgaDetectConfig, FpgaDetector
 
 
 class FrameError(ValueError):
@@ -76,7 +77,7 @@ class Sorter:
     ----------
     classifier : CellClassifier
     background : ndarray
-        The empty channel (e.g. :func:`~cellsort.sorter.detect.estimate_background`).
+        The empty channel (e.g. :func:`~cellsort.data.detection.estimate_background`).
     config : SorterConfig
     """
 
@@ -84,7 +85,7 @@ class Sorter:
                  config: SorterConfig = SorterConfig()):
         self.classifier, self.config = classifier, config
         self.background = np.asarray(background, np.float64)
-        self.threshold = classifier.threshold if config.threshold is None else config.threshold
+        self.threshold = classifier.threshold_for(config.threshold)
         self._tracks: list[dict] = []
         self._next = 0
         self._fpga = None

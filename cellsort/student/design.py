@@ -3,8 +3,9 @@
 A design names a registered architecture and its options (filters, depth, bit widths), the
 instrument's crop, the binning that reduces it (so the network sees ``crop / bin`` pixels a
 side) and the hls4ml reuse factor. The same object gives the distillation config that trains
-it, the preprocessing that feeds it, and the latency options (front end included) that time
-it, so a design found by a benchmark or a search is rebuilt exactly from its fields.
+it (:meth:`cellsort.distill.DistillConfig.for_design`), the preprocessing that feeds it, and
+the latency options (front end included) that time it (:func:`cellsort.firmware.cost.latency_options`),
+so a design found by a benchmark or a search is rebuilt exactly from its fields.
 """
 from __future__ import annotations
 
@@ -74,22 +75,6 @@ class StudentDesign(StrictModel):
 
         return build_student(self.student, n_classes, input_size=(self.input_side,) * 2,
                              **self.options)
-
-    def distill_config(self, **schedule):
-        """The :class:`~cellsort.distill.DistillConfig` training this design (``schedule``:
-        method, epochs, seed, ...)."""
-        from cellsort.distill.train import DistillConfig
-
-        return DistillConfig(student=self.student, student_options=self.options,
-                             input_size=(self.crop, self.crop), bin=self.bin, **schedule)
-
-    def latency_options(self, board, **overrides):
-        """Latency options on ``board`` with this design's reuse factor and front end."""
-        from cellsort.firmware.latency import FrontEnd, options_for_board
-
-        frontend = FrontEnd.of(self.preprocessing(), board.pixels_per_clock)
-        return options_for_board(board, reuse_factor=self.reuse_factor, frontend=frontend,
-                                 **overrides)
 
 
 #: The student family of the latency-accuracy benchmark: the paper student at every binning

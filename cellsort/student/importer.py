@@ -17,11 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from cellsort.architecture import Architecture, ArchitectureError, read_architecture
-from cellsort.data.dataset import DataError
 from cellsort.data.preprocess import Preprocessing
+from cellsort.errors import DataError
 from cellsort.student.loader import load_keras_model, load_torch_state
-from cellsort.student.quantize import (QuantConfig, build_qkeras, choose_formats, float_forward,
-                                       float_steps, quantization_report)
+from cellsort.student.quantize import (
+    QuantConfig,
+    build_qkeras,
+    choose_formats,
+    float_forward,
+    float_steps,
+    quantization_report,
+)
 from cellsort.student.registry import build_student
 
 #: Bit widths tried, in order, when the defaults miss the agreement target.
@@ -49,13 +55,15 @@ def float_network(path: str | Path, name: str = "paper", n_classes: int = 2,
         bad = [name for name, ws in weights.items() if any(not np.all(np.isfinite(w)) for w in ws)]
         if bad:
             raise DataError(f"{path}: non-finite weights (NaN or inf) in layer(s) {bad}")
-        steps = float_steps(arch, weights)
+        arch = arch.with_weights(weights)
+        steps = float_steps(arch)
         _check_against_keras(model, arch, steps, path)
         return arch, steps
     if suffix in (".pt", ".pth", ".ckpt", ".bin"):
         arch = read_architecture(build_student(name, n_classes, input_size=input_size))
         arch = Architecture(arch.name, arch.input_shape, arch.layers, str(path))
-        return arch, float_steps(arch, _torch_weights(load_torch_state(path), arch, path))
+        arch = arch.with_weights(_torch_weights(load_torch_state(path), arch, path))
+        return arch, float_steps(arch)
     raise DataError(f"{path}: unknown float model format (expected .h5, .keras, .pt, .pth)")
 
 

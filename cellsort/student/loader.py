@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cellsort.architecture import Architecture, read_architecture
-from cellsort.data.dataset import DataError
+from cellsort.errors import DataError
 
 #: Keys under which training scripts usually keep the state_dict of a checkpoint.
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "net", "student")
@@ -41,14 +41,14 @@ def load_keras_model(path: str | Path, *, qkeras: bool = True):
     """
     path = Path(path)
     arch = read_architecture(path)
-    if _keras_major(arch) >= 3 and path.suffix.lower() != ".json":
-        import keras
+    from cellsort.keras_compat import keras3, tf_keras
 
+    if _keras_major(arch) >= 3 and path.suffix.lower() != ".json":
         try:
-            return keras.models.load_model(str(path), compile=False, safe_mode=True), arch
-        except Exception as exc:  # Keras 3 raises many types for bad files
-            raise DataError(f"{path}: cannot load as a Keras 3 model ({exc})") from exc
-    from cellsort.keras_compat import tf_keras
+            return keras3().models.load_model(str(path), compile=False, safe_mode=True), arch
+        except Exception as exc:  # noqa: BLE001 - Keras 3 raises many types for bad files
+            raise DataError(f"{path}: its architecture reads, but its weights do not load as a "
+                            f"Keras 3 model ({type(exc).__name__})") from exc
 
     keras2 = tf_keras()
     try:
@@ -58,7 +58,8 @@ def load_keras_model(path: str | Path, *, qkeras: bool = True):
             return load_qmodel(str(path), compile=False), arch
         return keras2.models.load_model(str(path), compile=False), arch
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise DataError(f"{path}: cannot load as a Keras model ({exc})") from exc
+        raise DataError(f"{path}: its architecture reads, but its weights do not load as a "
+                        f"Keras model ({type(exc).__name__})") from exc
 
 
 def load_torch_state(path: str | Path) -> dict:
@@ -70,11 +71,10 @@ def load_torch_state(path: str | Path) -> dict:
     """
     import torch
 
+    from cellsort.files import read_torch
+
     path = Path(path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt files and refused pickles raise several types
-        raise DataError(f"{path}: not a loadable PyTorch file with weights only ({exc})") from exc
+    obj = read_torch(path)
     for _ in range(3):
         if isinstance(obj, dict) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
             inner = next((obj[k] for k in CHECKPOINT_KEYS if isinstance(obj.get(k), dict)), None)

@@ -23,7 +23,9 @@ import numpy as np
 from pydantic import Field
 
 from cellsort.architecture import Architecture, ArchitectureError
+from cellsort.architecture.passes import is_pool2, run
 from cellsort.config import StrictModel
+from cellsort.registry import Registry
 
 #: The widest fractional part whose products the firmware accumulates exactly (fixed<32,16>).
 MAX_PRODUCT_FRAC = 16
@@ -48,7 +50,7 @@ class QuantConfig(StrictModel):
 class Step:
     """One computing step of the float network."""
 
-    kind: str                       # conv, dense, relu, pool, flatten
+    kind: str                       # conv, dense, relu, pool
     name: str
     weights: list[np.ndarray] = field(default_factory=list)
 
@@ -62,46 +64,21 @@ def integer_bits(max_abs: float, bits: int, signed: bool = True) -> int:
     return integer
 
 
-def _fold_bn(kernel, bias, bn: list[np.ndarray], attrs: dict):
-    gamma, beta, mean, var = bn
-    scale = gamma / np.sqrt(var + attrs.get("epsilon", 1e-3))
-    return kernel * scale, (bias - mean) * scale + beta
-
-
-def float_steps(arch: Architecture, weights: dict[str, list[np.ndarray]]) -> list[Step]:
-    """The float network as :class:`Step` s; refuses what the bit-exact firmware cannot run."""
+def float_steps(arch: Architecture) -> list[Step]:
+    """The float network of ``arch`` (weights attached) as :class:`Step` s: the ``float``
+    passes (:mod:`cellsort.architecture.passes`: Dropout and Flatten-free, final Softmax
+    dropped, BatchNormalization folded), then one registered rule per layer kind; refuses by
+    name what the bit-exact firmware cannot run."""
     steps: list[Step] = []
-    layers = [layer for layer in arch.layers if layer.kind != "dropout"]
-    if layers and layers[-1].kind == "softmax":
-        layers = layers[:-1]  # the student outputs logits; the gate thresholds their margin
-    for layer in layers:
-        where = f"{arch.source}: layer {layer.name!r}"
-        if layer.kind in ("conv2d", "dense"):
-            if layer.kind == "conv2d" and (layer.attrs["strides"] != (1, 1) or any(layer.attrs["padding"])):
-                raise ArchitectureError(f"{where}: only stride-1 'valid' convolutions import "
-                                        "bit-exactly (latency estimates take any)")
-            w = weights[layer.name]
-            kernel = w[0]
-            bias = w[1] if len(w) > 1 else np.zeros(kernel.shape[-1], kernel.dtype)
-            steps.append(Step("conv" if layer.kind == "conv2d" else "dense", layer.name, [kernel, bias]))
-        elif layer.kind == "batchnorm":
-            if not steps or steps[-1].kind not in ("conv", "dense"):
-                raise ArchitectureError(f"{where}: BatchNormalization folds only into a preceding "
-                                        "convolution or dense layer")
-            steps[-1].weights = list(_fold_bn(*steps[-1].weights, _bn_weights(layer, weights), layer.attrs))
-        elif layer.kind == "activation" and layer.attrs["activation"] in ("relu", "linear"):
-            if layer.attrs["activation"] == "relu":
-                steps.append(Step("relu", layer.name))
-        elif layer.kind == "pool2d" and layer.attrs["op"] == "max" and layer.attrs["pool"] == (2, 2) \
-                and layer.attrs["strides"] == (2, 2) and not any(layer.attrs["padding"]):
-            steps.append(Step("pool", layer.name))
-        elif layer.kind == "flatten":
-            steps.append(Step("flatten", layer.name))
-        else:
-            raise ArchitectureError(f"{where}: {layer.class_name} ({layer.attrs.get('activation', layer.kind)}) "
-                                    "cannot be imported bit-exactly (supported: Conv2D valid stride 1, "
-                                    "ReLU, MaxPooling2D 2x2, Flatten, Dense, BatchNormalization, Dropout, "
-                                    "a final Softmax)")
+    for layer in run(arch.layers, "float"):
+        rule = FLOAT_RULES.find(layer.kind)
+        if rule is None:
+            raise ArchitectureError(f"{arch.source}: layer {layer.name!r}: {layer.class_name} "
+                                    f"({layer.attrs.get('activation', layer.kind)}) cannot be imported "
+                                    "bit-exactly (supported: Conv2D valid stride 1, ReLU, MaxPooling2D "
+                                    "2x2, Flatten, Dense, BatchNormalization after Conv2D/Dense, "
+                                    "Dropout, a final Softmax)")
+        steps += rule(layer, f"{arch.source}: layer {layer.name!r}")
     if not steps or steps[-1].kind != "dense":
         raise ArchitectureError(f"{arch.source}: the network must end in a Dense layer (logits)")
     for i, step in enumerate(steps[:-1]):
@@ -111,15 +88,40 @@ def float_steps(arch: Architecture, weights: dict[str, list[np.ndarray]]) -> lis
     return steps
 
 
-def _bn_weights(layer, weights) -> list[np.ndarray]:
-    w = list(weights[layer.name])
-    n = w[-1].shape[0]
-    if len(w) == 4:
-        return w
-    # center/scale off: gamma = 1 and/or beta = 0 are not stored
-    gamma = w.pop(0) if layer.attrs.get("scale", True) else np.ones(n)
-    beta = w.pop(0) if layer.attrs.get("center", True) else np.zeros(n)
-    return [gamma, beta, *w]
+#: Rules ``f(layer, where) -> [Step]`` by layer kind (the float network's own arithmetic).
+FLOAT_RULES: Registry = Registry("float import rule")
+
+
+@FLOAT_RULES.register("conv2d", "dense")
+def _weighted(layer, where: str) -> list[Step]:
+    if layer.kind == "conv2d" and (layer.attrs["strides"] != (1, 1) or any(layer.attrs["padding"])):
+        raise ArchitectureError(f"{where}: only stride-1 'valid' convolutions import bit-exactly "
+                                "(latency estimates take any)")
+    kernel = layer.weights[0]
+    bias = layer.weights[1] if len(layer.weights) > 1 else np.zeros(kernel.shape[-1], kernel.dtype)
+    return [Step("conv" if layer.kind == "conv2d" else "dense", layer.name, [kernel, bias])]
+
+
+@FLOAT_RULES.register("activation")
+def _activation(layer, where: str) -> list[Step]:
+    act = layer.attrs["activation"]
+    if act not in ("relu", "linear"):
+        raise ArchitectureError(f"{where}: activation {act!r} cannot be imported bit-exactly "
+                                "(ReLU only)")
+    return [Step("relu", layer.name)] if act == "relu" else []
+
+
+@FLOAT_RULES.register("pool2d")
+def _pool(layer, where: str) -> list[Step]:
+    if not is_pool2(layer):
+        raise ArchitectureError(f"{where}: only 2x2 max-pooling with stride 2 imports bit-exactly")
+    return [Step("pool", layer.name)]
+
+
+@FLOAT_RULES.register("batchnorm")
+def _batchnorm(layer, where: str) -> list[Step]:
+    raise ArchitectureError(f"{where}: BatchNormalization folds only into a preceding "
+                            "convolution or dense layer")
 
 
 def float_forward(steps: list[Step], x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -214,14 +216,14 @@ def build_qkeras(steps: list[Step], input_shape: tuple[int, ...], fmt: Formats, 
             else:
                 layer = QDense(k.shape[-1], kernel_quantizer=wq, bias_quantizer=bq,
                                name="logits" if i == n_dense else f"dense{i}")
+                if len(x.shape) > 2:  # channel-last flatten, as the float pass reshapes
+                    x = keras.layers.Flatten(name="flatten" if i == 1 else f"flatten{i}")(x)
             x = layer(x)
             assign.append((layer, step.weights))
         elif step.kind == "relu":
             x = QActivation(quantized_relu(*fmt.acts[step.name]), name=f"relu{i}")(x)
-        elif step.kind == "pool":
-            x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
         else:
-            x = keras.layers.Flatten(name="flatten")(x)
+            x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
     model = keras.Model(pixels, x, name=name)
     for layer, weights in assign:
         layer.set_weights([w.astype(np.float32) for w in weights])

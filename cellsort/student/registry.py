@@ -1,44 +1,37 @@
-"""Registry of student architectures: ``build_student(name, n_classes, **options)``."""
+"""Registry of student architectures: ``build_student(name, n_classes, **options)``.
+
+The builders register themselves in :mod:`cellsort.student.models`, which the package imports
+first, so every name is known wherever this module is used.
+"""
 from __future__ import annotations
 
 import inspect
 from typing import Callable
 
-_REGISTRY: dict[str, Callable] = {}
+from cellsort.registry import Registry
+
+#: Builders ``f(n_classes, **options) -> keras.Model`` by name.
+STUDENTS: Registry[Callable] = Registry("student")
 
 
 def register_student(name: str) -> Callable[[Callable], Callable]:
     """Decorator: register a builder ``f(n_classes, **options) -> keras.Model`` under ``name``."""
-    def deco(fn: Callable) -> Callable:
-        if name in _REGISTRY:
-            raise ValueError(f"student {name!r} is already registered")
-        _REGISTRY[name] = fn
-        return fn
-    return deco
+    return STUDENTS.register(name)
 
 
 def list_students() -> list[str]:
     """Names of the registered students."""
-    return sorted(_REGISTRY)
+    return STUDENTS.names()
 
 
 #: Builder parameters that are set by the caller, not student options.
 _NOT_OPTIONS = {"n_classes", "input_size", "name"}
 
 
-def _builder(name: str, error: type[Exception] = KeyError) -> Callable:
-    """The registered builder of ``name``, or ``error`` naming the available students."""
-    if name not in _REGISTRY:
-        raise error(f"unknown student {name!r}; available: {', '.join(list_students())}")
-    return _REGISTRY[name]
-
-
 def check_student_options(name: str, options: dict) -> None:
     """Refuse an unknown student, an option its builder does not take, or an option whose
     value has another type than the builder's default (ValueError naming it)."""
-    from cellsort.student import models  # noqa: F401  (registers the builders)
-
-    params = inspect.signature(_builder(name, ValueError)).parameters
+    params = inspect.signature(STUDENTS.get(name, ValueError)).parameters
     for key, value in options.items():
         if key in _NOT_OPTIONS or key not in params:
             allowed = sorted(set(params) - _NOT_OPTIONS)
@@ -76,4 +69,4 @@ def build_student(name: str, n_classes: int = 2, **options):
     tf_keras.Model
         Uncompiled QKeras model whose output is the logits.
     """
-    return _builder(name)(n_classes=n_classes, **options)
+    return STUDENTS.get(name)(n_classes=n_classes, **options)

@@ -9,27 +9,26 @@ from typing import Callable
 import torch
 from torch import nn
 
-_TEACHERS: dict[str, Callable[..., nn.Module]] = {}
+from cellsort.registry import Registry
+
+#: Builders ``f(n_classes, width) -> nn.Module`` by name.
+TEACHERS: Registry[Callable[..., nn.Module]] = Registry("teacher")
 
 
 def register_teacher(name: str):
-    """Decorator registering a teacher builder ``f(n_classes, width) -> nn.Module``."""
-    def deco(fn):
-        _TEACHERS[name] = fn
-        return fn
-    return deco
+    """Decorator registering a teacher builder ``f(n_classes, width) -> nn.Module`` (a name
+    registered twice is an error)."""
+    return TEACHERS.register(name)
 
 
 def list_teachers() -> list[str]:
     """Names of the registered teachers."""
-    return sorted(_TEACHERS)
+    return TEACHERS.names()
 
 
 def teacher_builder(name: str, error: type[Exception] = KeyError) -> Callable[..., nn.Module]:
     """The registered builder of ``name``, or ``error`` naming the available teachers."""
-    if name not in _TEACHERS:
-        raise error(f"unknown teacher {name!r}; available: {', '.join(list_teachers())}")
-    return _TEACHERS[name]
+    return TEACHERS.get(name, error)
 
 
 def build_teacher(name: str, n_classes: int = 2, width: int = 64) -> nn.Module:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +25,17 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field, field_validator
 
-from cellsort.atomic import atomic_open, write_json, write_npz
+from cellsort.atomic import atomic_open, write_npz
 from cellsort.config import StrictModel
-from cellsort.data.dataset import DataError, Dataset
+from cellsort.data.dataset import Dataset
 from cellsort.data.preprocess import PAPER_MEAN, PAPER_STD
 from cellsort.data.splits import SplitData
+from cellsort.errors import ConfigError, DataError
+from cellsort.files import read_torch
 from cellsort.metrics import classification_metrics, write_predictions
+from cellsort.outputs import check_writable
 from cellsort.progress import track
-from cellsort.provenance import record
+from cellsort.records import TeacherRecord
 from cellsort.teacher.augment import AugmentConfig, augment
 from cellsort.teacher.nets import build_teacher, teacher_builder
 
@@ -118,13 +122,7 @@ def _save_torch(path: Path, obj) -> None:
 
 def load_torch(path: str | Path) -> dict:
     """Load a checkpoint or weights file safely (``weights_only=True``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such checkpoint")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        raise DataError(f"{path}: not a loadable torch checkpoint ({exc})") from exc
+    return read_torch(path, "checkpoint")
 
 
 def _epoch(model, opt, sched, train: Dataset, cfg: TeacherConfig, epoch: int, dev, progress) -> float:
@@ -158,16 +156,35 @@ def run_identity(data: SplitData, cfg: TeacherConfig) -> dict:
             "train": [len(data.train), labels_digest(data.train.labels)]}
 
 
-def _prepare_run(out: Path, resume: bool, force: bool) -> None:
-    """Refuse to replace an earlier run unless ``force`` (which removes its files first)."""
-    present = [name for name in RUN_FILES if (out / name).exists()]
-    if not present or resume:
-        return
-    if not force:
-        raise DataError(f"{out}: holds a teacher run ({', '.join(present)}); pass --resume to "
-                        f"continue it or --force to replace it")
-    for name in present:
-        (out / name).unlink()
+@dataclass(frozen=True)
+class TeacherRun:
+    """A teacher run whose inputs are all checked (:func:`open_teacher_run`): the folder, the
+    checkpoint to resume from, and the files of an earlier run that ``force`` replaces."""
+
+    out: Path
+    resume_from: dict | None
+    replace: tuple[str, ...]
+
+
+def open_teacher_run(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: bool = False,
+                     force: bool = False) -> TeacherRun:
+    """Check everything a teacher run needs before any work: three non-empty parts with two
+    classes or more, a writable run folder, no earlier run unless ``resume`` (whose checkpoint
+    must load and match the data and config) or ``force``. Nothing is measured or changed."""
+    out = Path(out)
+    data.require_parts("a teacher")
+    data.train.require_two_classes("a teacher")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is a file, not a run folder")
+    check_writable(out)
+    present = tuple(name for name in RUN_FILES if (out / name).exists())
+    if present and not resume and not force:
+        raise ConfigError(f"{out}: holds a teacher run ({', '.join(present)}); pass --resume to "
+                          f"continue it or --force to replace it")
+    ckpt = None
+    if resume and (out / "checkpoint.pt").is_file():
+        ckpt = _resume_state(out / "checkpoint.pt", run_identity(data, cfg))
+    return TeacherRun(out, ckpt, () if resume else present)
 
 
 def _resume_state(path: Path, identity: dict) -> dict:
@@ -191,7 +208,8 @@ def _resume_state(path: Path, identity: dict) -> dict:
 
 
 def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: bool = False,
-                  progress: bool = True, stop_after: int | None = None, force: bool = False) -> dict:
+                  progress: bool = True, stop_after: int | None = None, force: bool = False,
+                  run: TeacherRun | None = None) -> dict:
     """Train (or resume) a teacher into ``out``; returns the run summary.
 
     Parameters
@@ -205,14 +223,13 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
         Replace a run already in ``out`` (refused otherwise).
     stop_after : int, optional
         Stop after this many epochs in this call (simulates a killed run; for tests).
+    run : TeacherRun, optional
+        What :func:`open_teacher_run` checked for these arguments (checked here otherwise).
     """
-    out = Path(out)
-    data.train.require_two_classes("a teacher")
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out}: is a file, not a run folder")
-    _prepare_run(out, resume, force)
-    identity = run_identity(data, cfg)
-    ckpt = _resume_state(out / "checkpoint.pt", identity) if resume and (out / "checkpoint.pt").is_file() else None
+    run = run or open_teacher_run(data, cfg, out, resume, force)
+    out, ckpt, identity = run.out, run.resume_from, run_identity(data, cfg)
+    for name in run.replace:
+        (out / name).unlink()
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     dev = device()
@@ -259,7 +276,7 @@ def train_teacher(data: SplitData, cfg: TeacherConfig, out: str | Path, resume: 
                "val_accuracy": state["best_val"], "test": test, "history": state["history"],
                "n_params": int(sum(p.numel() for p in model.parameters())),
                "soft_targets": {"rows": cache, "views": cfg.views}, "split": data.record}
-    write_json(out / "teacher.json", record(cfg, **summary))
+    TeacherRecord.make(cfg, **summary).write(out)
     return summary
 
 

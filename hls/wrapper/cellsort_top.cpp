@@ -152,8 +152,16 @@ static void decide(hls::stream<result_t> &net_out, hls::stream<detection_t> &det
     out.crop_top = d.crop_top;
     out.crop_left = d.crop_left;
     out.crossed = crossed;
-    out.margin = z[1] - z[0];
-    out.cls = z[1] > z[0] ? 1 : 0;
+    // The margin of the sorted class over the largest other logit; the first arg-max class.
+    margin_t best_other = z[CS_SORT_CLASS == 0 ? 1 : 0];
+    ap_uint<8> arg = 0;
+    for (unsigned j = 0; j < CS_N_CLASSES; j++) {
+        #pragma HLS UNROLL
+        if (j != CS_SORT_CLASS && z[j] > best_other) best_other = z[j];
+        if (z[j] > z[arg]) arg = j;
+    }
+    out.margin = margin_t(z[CS_SORT_CLASS]) - best_other;
+    out.cls = arg;
     out.trigger = crossed && out.margin > threshold;
 }
 

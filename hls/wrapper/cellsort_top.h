@@ -40,9 +40,10 @@ struct sort_out_t {
     ap_uint<16> row, col;
     ap_uint<16> crop_top, crop_left;
     ap_uint<1> crossed;  // its centroid crossed trigger_col since the previous frame
-    ap_uint<1> trigger;  // 1: deflect this cell (found, crossed and margin > threshold)
+    ap_uint<1> trigger;  // 1: deflect this cell (found, crossed and margin > threshold;
+                         // the host writes CS_DEFAULT_THRESHOLD, the artifact's gate)
     ap_uint<8> cls;      // arg-max class
-    margin_t margin;     // logit[1] - logit[0]
+    margin_t margin;     // logit[CS_SORT_CLASS] minus the largest other logit
 };
 
 // One frame (width x height <= CS_MAX_WIDTH x CS_MAX_HEIGHT, row-major, the last beat of a

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from cellsort.architecture import Architecture, architecture_from_layers
+from cellsort.firmware.latency.cycles import model_cycles
 from cellsort.firmware.latency.options import LatencyOptions
 from cellsort.firmware.latency.tools import TOOLS
 
@@ -85,8 +86,6 @@ def load_calibration(path: str | None = None) -> tuple[CalibrationReport, ...]:
 @functools.lru_cache(maxsize=None)
 def ratios(tool: str, io_type: str) -> tuple[tuple[str, float], ...]:
     """``(report id, reported / model)`` for every report of ``tool`` and ``io_type``."""
-    from cellsort.firmware.latency.estimate import model_cycles
-
     out = []
     for rep in load_calibration():
         opts = rep.options

@@ -36,10 +36,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-
 from cellsort.architecture import ArchitectureError
 from cellsort.firmware.latency.dataflow import StageTiming
 from cellsort.firmware.latency.stages import Stage
+from cellsort.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,18 @@ class ToolParams:
     overhead: int             # DATAFLOW region start and finish
 
 
-_RULES: dict[str, Callable[[Stage, ToolParams, "object"], StageTiming]] = {}
+#: Timing rules ``f(stage, params, options) -> StageTiming`` by stage kind.
+TIMING_RULES: Registry[Callable[[Stage, ToolParams, "object"], StageTiming]] = Registry("latency rule")
 
 
 def timing_rule(*kinds: str):
     """Register the timing rule of the stage ``kinds``."""
-    def deco(fn):
-        for kind in kinds:
-            _RULES[kind] = fn
-        return fn
-    return deco
+    return TIMING_RULES.register(*kinds)
 
 
 def timing_for(stage: Stage, params: ToolParams, options) -> StageTiming:
     """The registered rule's timing of ``stage``; unknown kinds are refused (never 0 cycles)."""
-    rule = _RULES.get(stage.kind)
+    rule = TIMING_RULES.find(stage.kind)
     if rule is None:
         raise ArchitectureError(f"layer {stage.name!r}: no latency rule for {stage.kind!r} layers")
     return rule(stage, params, options)

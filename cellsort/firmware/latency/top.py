@@ -2,7 +2,7 @@
 
 Method ("calibrated cycle model of the network; the top's own stages modelled from its loop
 structure"): time starts when the last beat of the cell's last needed row (``ready_row`` in
-:mod:`cellsort.sorter.fpga_detect`) enters the top, and ends when the trigger is written:
+:mod:`cellsort.firmware.fpga_detect`) enters the top, and ends when the trigger is written:
 
 1. **window complete**: the row-end update of the object state, whose two rounded-mean
    divisions (49-bit integers) HLS builds as pipelined dividers of about one cycle a quotient

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from cellsort.data.dataset import DataError
+from cellsort.errors import DataError
 
 #: hls4ml function-name prefixes of each stage kind.
 INSTANCE_KINDS = {"conv2d": ("conv_2d",), "pool2d": ("pooling2d",), "dense": ("dense",),

@@ -4,6 +4,9 @@
 (:mod:`cellsort.cbuild`, cached per source, compiler and CPU) and returns a :class:`Kernel`, a callable
 from uint8 crops to the output codes. It raises :class:`NativeUnavailable` where no compiler
 works; :class:`~cellsort.firmware.emulator.Emulator` then falls back to NumPy.
+
+Owns: C generation for plans and the instruction-set rules.
+May import: the shared base and the integer plan (:mod:`cellsort.firmware.plan`).
 """
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cellsort.registry import Registry
+
 
 @dataclass(frozen=True)
 class Isa:
@@ -30,13 +32,13 @@ class Isa:
     header: str = ""
 
 
-_RULES: list[Isa] = []
+#: The rules by name, best first (registration order).
+RULES: Registry[Isa] = Registry("instruction-set rule")
 
 
 def register(isa: Isa) -> Isa:
     """Add a rule after those registered so far (so register the best first)."""
-    _RULES.append(isa)
-    return isa
+    return RULES.add(isa.name, isa)
 
 
 def _x86(name: str, macros: tuple[str, ...], bits: int, fused: bool) -> Isa:
@@ -61,9 +63,9 @@ register(Isa("generic", (), 16))
 
 def rules() -> tuple[Isa, ...]:
     """Every registered rule, best first."""
-    return tuple(_RULES)
+    return tuple(RULES.values())
 
 
 def select(macros: set[str] | frozenset[str]) -> Isa:
     """The best rule whose macros are all defined."""
-    return next(isa for isa in _RULES if set(isa.macros) <= set(macros))
+    return next(isa for isa in RULES.values() if set(isa.macros) <= set(macros))
