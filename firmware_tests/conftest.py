@@ -1,14 +1,11 @@
 """Fixtures of the co-simulation suite: students with non-trivial weights and test crops."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from shared_data import jurkat_or_skip
 
 from cellsort.data import Preprocessing, synthesize
-
-JURKAT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "jurkat-ifc" / "jurkat_ifc_bf_df.npz"
 
 
 def perturbed(model, seed: int = 0, scale: float = 0.4):
@@ -27,11 +24,9 @@ def crops():
 @pytest.fixture(scope="session")
 def jurkat_crops():
     """Real Jurkat bright-field crops (40x40), or skip with the reason."""
-    if not JURKAT.is_file():
-        pytest.skip(f"real-data check skipped: {JURKAT} is absent (it ships in ../shared/data)")
     from cellsort.data import read_jurkat
 
-    return read_jurkat(JURKAT, "g1-vs-g2").images[::30]
+    return read_jurkat(jurkat_or_skip(), "g1-vs-g2").images[::30]
 
 
 @pytest.fixture(scope="session")

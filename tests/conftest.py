@@ -1,14 +1,10 @@
 """Shared fixtures: small synthetic data, the real Jurkat file when present."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from shared_data import jurkat_or_skip
 
 from cellsort.data.synth import SynthConfig, synthesize, write_synthetic
-
-#: The real-data check shipped beside the repository (see ../shared/data/jurkat-ifc/README.md).
-JURKAT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "jurkat-ifc" / "jurkat_ifc_bf_df.npz"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +24,4 @@ def synth_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def jurkat_path():
     """Path of the real Jurkat file, or skip with the reason."""
-    if not JURKAT.is_file():
-        pytest.skip(f"real-data check skipped: {JURKAT} is absent (it ships in ../shared/data)")
-    return JURKAT
+    return jurkat_or_skip()

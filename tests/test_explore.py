@@ -100,3 +100,22 @@ def test_journal_storage_and_the_command_line(tmp_path, study_run):
     assert (tmp_path / "shared" / "study.log").is_file()
     assert main(["explore", "--data", cfg.data, "--out", str(tmp_path / "bad"), "--trials", "1",
                  "--storage", "nosuchdb://x"]) == 2
+
+
+def test_rtl_backend_searches_the_parallelism(tmp_path, study_run):
+    """With the RTL back end the latency is the RTL schedule's (exact cycles; the band is the
+    clock's, down to half the assumed one) and the halved parallelism is a design variable."""
+    root, cfg, _ = study_run
+    space = SearchSpace(students=["tiny"], bins=[2], weight_bits=[8], act_bits=[8], reuse_factors=[1],
+                        methods=["labels"], parallelisms=["auto", "half"])
+    rcfg = ExploreConfig(data=cfg.data, task="B,T4", trials=3, epochs=1, population=2, space=space,
+                         backend="rtl", sampler="random", seed=1)
+    s = explore(rcfg, tmp_path / "rtl", log=lambda msg: None)
+    assert s["front"] and all(r["latency_low_us"] == r["latency_us"] == r["latency_high_us"] / 2 for r in s["front"])
+    import optuna
+
+    study = optuna.load_study(study_name="cellsort-explore", storage=s["storage"])
+    methods = {t.user_attrs["latency"]["method"] for t in study.trials if "latency" in t.user_attrs}
+    assert methods and all("RTL cycle schedule" in m for m in methods)
+    with pytest.raises(ValueError, match="need backend: rtl"):
+        ExploreConfig(data=cfg.data, space=space)

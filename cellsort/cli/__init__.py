@@ -15,6 +15,7 @@ from cellsort.cli import demo as demo_cli
 from cellsort.cli import explore as explore_cli
 from cellsort.cli import hls as hls_cli
 from cellsort.cli import report as report_cli
+from cellsort.cli import rtl as rtl_cli
 from cellsort.cli import score as score_cli
 from cellsort.cli import sort as sort_cli
 from cellsort.cli import student as student_cli
@@ -28,6 +29,7 @@ app = typer.Typer(help="Real-time, label-free cell classification on FPGAs.",
 app.add_typer(data_cli.app, name="data")
 app.add_typer(student_cli.app, name="student")
 app.add_typer(hls_cli.app, name="hls")
+app.add_typer(rtl_cli.app, name="rtl")
 app.command("demo")(demo_cli.demo)
 app.command("train-teacher")(train_cli.train_teacher_cmd)
 app.command("distill")(train_cli.distill_cmd)

@@ -27,6 +27,8 @@ def explore_cmd(
                                               "URL (postgresql://...) or journal:///path/study.log "
                                               "(default: sqlite in --out)."),
         workers: Optional[int] = typer.Option(None, help="Local worker processes on the storage."),
+        backend: Optional[str] = typer.Option(None, help="hls (hls4ml, the calibrated latency model; "
+                                              "default) or rtl (the RTL back end's exact cycles)."),
         sampler: Optional[str] = typer.Option(None, help="nsga2 (default) or random (each slot's "
                                               "design from the seed and slot alone)."),
         heartbeat_s: Optional[int] = typer.Option(None, help="Seconds between a running trial's "
@@ -44,7 +46,7 @@ def explore_cmd(
     cfg = load_config(ExploreConfig, config, data=str(data), task=task,
                       teacher=str(teacher) if teacher else None, board=board, budget_us=budget_us,
                       hls_tool=hls_tool, clock_mhz=clock_mhz, trials=trials, epochs=epochs,
-                      workers=workers, seed=seed, sampler=sampler, heartbeat_s=heartbeat_s,
+                      workers=workers, seed=seed, sampler=sampler, backend=backend, heartbeat_s=heartbeat_s,
                       artifacts=artifacts)
     s = explore(cfg, out, storage, log=(lambda msg: None) if as_json else console.print)
     if as_json:

@@ -7,6 +7,8 @@ is refused by the design itself and the trial is pruned.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -25,6 +27,7 @@ class SearchSpace(StrictModel):
     act_bits: list[int] = Field(default_factory=lambda: [4, 5, 6, 7, 8], min_length=1)
     reuse_factors: list[int] = Field(default_factory=lambda: [1, 2, 4], min_length=1)
     methods: list[Method] = Field(default_factory=lambda: ["labels", "kd-margin"], min_length=1)
+    parallelisms: list[Literal["auto", "half"]] = Field(default_factory=lambda: ["auto"], min_length=1)
 
     @field_validator("students")
     @classmethod
@@ -53,7 +56,8 @@ class SearchSpace(StrictModel):
 def choices(space: SearchSpace) -> dict[str, list]:
     """Each parameter a trial draws, with its values (the order :func:`suggest` draws them)."""
     return {"student": space.students, "bin": space.bins, "weight_bits": space.weight_bits,
-            "act_bits": space.act_bits, "reuse_factor": space.reuse_factors, "method": space.methods}
+            "act_bits": space.act_bits, "reuse_factor": space.reuse_factors, "method": space.methods,
+            "parallelism": space.parallelisms}
 
 
 def draw(space: SearchSpace, seed: int, slot: int) -> dict:
@@ -74,6 +78,6 @@ def suggest(trial, space: SearchSpace) -> tuple[StudentDesign, str]:
     p = {name: trial.suggest_categorical(name, values) for name, values in choices(space).items()}
     design = StudentDesign(student=p["student"], crop=space.crop, bin=p["bin"],
                            options={"weight_bits": p["weight_bits"], "act_bits": p["act_bits"]},
-                           reuse_factor=p["reuse_factor"])
+                           reuse_factor=p["reuse_factor"], parallelism=p["parallelism"])
     design.build(2)  # refuses inputs too small for the architecture (ValueError)
     return design, p["method"]

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cellsort.config import ConfigError, StrictModel
 from cellsort.explore.space import SearchSpace, draw, suggest
@@ -53,6 +53,9 @@ class ExploreConfig(StrictModel):
     holds that many slots, each finished once (complete, pruned or failed), however many
     workers run. ``heartbeat_s``: how often a running trial tells the storage it is alive; a
     trial silent for three heartbeats is failed and retried by another worker (RDB storages).
+    ``backend``: ``hls`` (hls4ml: the calibrated latency model and the analytic multiplier count)
+    or ``rtl`` (the RTL back end: its exact cycle schedule, at ``clock_mhz`` or 250 MHz assumed,
+    and its analytic logic count; the space's ``parallelisms`` are searched).
     """
 
     data: str
@@ -69,9 +72,16 @@ class ExploreConfig(StrictModel):
     prune_after: int = Field(2, ge=1)
     population: int = Field(16, ge=2, le=10_000)
     sampler: Literal["nsga2", "random"] = "nsga2"
+    backend: Literal["hls", "rtl"] = "hls"
     heartbeat_s: int = Field(30, ge=1, le=3600)
     artifacts: str | None = None
     space: SearchSpace = SearchSpace()
+
+    @model_validator(mode="after")
+    def _parallelism_needs_rtl(self):
+        if self.backend != "rtl" and set(self.space.parallelisms) != {"auto"}:
+            raise ValueError("space.parallelisms other than auto need backend: rtl")
+        return self
 
 
 #: Settings that may differ between the workers of one study (the rest must agree).
@@ -142,7 +152,7 @@ class Objective:
         import optuna
 
         from cellsort.distill.train import DistillConfig, distill
-        from cellsort.firmware.cost import latency_of, resources_of
+        from cellsort.firmware.cost import latency_of, resources_of, rtl_cost_of
 
         try:
             design, method = suggest(trial, self.space)
@@ -150,9 +160,13 @@ class Objective:
             trial.set_user_attr("pruned_because", f"invalid design: {' '.join(str(exc).split())[:200]}")
             raise optuna.TrialPruned() from None
         model = design.build(len(self.data.train.class_names))
-        latency = latency_of(design, self.board, model, hls_tool=self.cfg.hls_tool,
-                             clock_mhz=self.cfg.clock_mhz, budget_us=self.cfg.budget_us)
-        resources = resources_of(design, self.board, model)
+        if self.cfg.backend == "rtl":
+            latency, resources = rtl_cost_of(design, self.board, model, self.cfg.clock_mhz or 250.0,
+                                             self.cfg.budget_us)
+        else:
+            latency = latency_of(design, self.board, model, hls_tool=self.cfg.hls_tool,
+                                 clock_mhz=self.cfg.clock_mhz, budget_us=self.cfg.budget_us)
+            resources = resources_of(design, self.board, model)
         frac = resources["fraction"]
         constraints = [frac["lut"] - 1, frac["dsp"] - 1, frac["bram18"] - 1,
                        latency["high_us"] - self.cfg.budget_us]

@@ -36,3 +36,30 @@ def resources_of(design: StudentDesign, board: BoardPreset, model=None) -> dict:
     fraction = {k: v / getattr(cap, k) for k, v in used.items()} if cap else {}
     return {"method": res["method"], "used": used, "fraction": fraction,
             "fits": all(f <= 1 for f in fraction.values()) if cap else None}
+
+
+def rtl_cost_of(design: StudentDesign, board: BoardPreset, model=None, clock_mhz: float = 250.0,
+                budget_us: float = 14.5) -> tuple[dict, dict]:
+    """Latency and resources of the design in the RTL back end, in :func:`latency_of` and
+    :func:`resources_of`'s shapes: cycles by the RTL schedule (exact), the band from the assumed
+    clock down to half of it, the verdict by :func:`~cellsort.firmware.rtl.cost.verdict`; logic
+    by the analytic count of the generated RTL (:mod:`cellsort.firmware.rtl.cost`)."""
+    from cellsort.firmware.plan import read_plan
+    from cellsort.firmware.rtl.cost import halved, rtl_cost, verdict
+
+    model = model if model is not None else design.build(2)
+    prep = design.preprocessing()
+    plan = read_plan(model, prep)
+    crop = tuple(prep.input_size)
+    par = halved(plan, crop, design.bin, board.pixels_per_clock) if design.parallelism == "half" else None
+    c = rtl_cost(plan, crop, design.bin, board.pixels_per_clock, clock_mhz, par)
+    latency = {"us": c["us"], "low_us": c["us"], "high_us": 2 * c["us"], "cycles": c["cycles"],
+               "verdict": verdict(c["us"], budget_us),
+               "budget_us": budget_us, "clock_mhz": clock_mhz, "hls_tool": "rtl",
+               "method": f"{c['method']}; clock assumed {clock_mhz:g} MHz (band: down to half of it)",
+               "parallelism": c["parallelism"]}
+    used = {k: c["resources"][k] for k in ("lut", "dsp", "bram18")}
+    cap = board.capacity
+    fraction = {k: v / getattr(cap, k) for k, v in used.items()} if cap else {}
+    return latency, {"method": c["resources"]["method"], "used": used, "fraction": fraction,
+                     "fits": all(f <= 1 for f in fraction.values()) if cap else None}

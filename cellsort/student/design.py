@@ -9,6 +9,8 @@ so a design found by a benchmark or a search is rebuilt exactly from its fields.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from cellsort.config import StrictModel
@@ -29,6 +31,9 @@ class StudentDesign(StrictModel):
         Binning of the crop (1, 2, 3, 4, ...), dividing ``crop``.
     reuse_factor : int
         hls4ml reuse factor of every convolution and dense layer.
+    parallelism : {"auto", "half"}
+        RTL back end: each convolution's output pixels a cycle, the fewest that keep up with the
+        pixel stream (``auto``) or half of those (``half``: fewer multipliers, longer latency).
     """
 
     student: str = "paper"
@@ -36,6 +41,7 @@ class StudentDesign(StrictModel):
     crop: int = Field(48, ge=8, le=1024)
     bin: int = Field(1, ge=1, le=16)
     reuse_factor: int = Field(1, ge=1, le=4096)
+    parallelism: Literal["auto", "half"] = "auto"
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -59,8 +65,9 @@ class StudentDesign(StrictModel):
             bits = f" w{self.options.get('weight_bits', 8)}a{self.options.get('act_bits', 8)}"
         extra = {k: v for k, v in self.options.items() if k not in ("weight_bits", "act_bits")}
         more = "".join(f" {k}={v}" for k, v in extra.items())
+        par = "" if self.parallelism == "auto" else " pe/2"
         return (f"{self.student}@{self.input_side} (crop {self.crop}/bin {self.bin}){bits}{more}"
-                f" rf{self.reuse_factor}")
+                f" rf{self.reuse_factor}{par}")
 
     def preprocessing(self, mean: float | None = None, std: float | None = None):
         """The :class:`~cellsort.data.Preprocessing` that feeds this design."""
