@@ -18,11 +18,12 @@ from cellsort.distill.train import DistillConfig, distill, load_soft_targets
 from cellsort.firmware.boards import load_board
 from cellsort.firmware.flow import run_firmware
 from cellsort.gate import purity_recovery
-from cellsort.records import RunRecord
+from cellsort.records import FirmwareRecord, RunRecord
 from cellsort.sorter.classifier import CellClassifier
 from cellsort.sorter.run import run_video
 from cellsort.sorter.stream import SorterConfig
 from cellsort.student.artifact import load_student
+from cellsort.student.design import StudentDesign
 from cellsort.teacher.budget import TEACHER_PRESETS
 from cellsort.teacher.train import TeacherConfig, train_teacher
 
@@ -40,6 +41,11 @@ class DemoConfig(StrictModel):
     teacher: TeacherConfig = TEACHER_PRESETS["cpu"]
     distill: DistillConfig = DistillConfig(method="kd-margin", epochs=8)
     board: str = "coaxlink-ku035"
+    #: Designs tried beside the paper student (trained as ``distill``, same method and schedule;
+    #: one that differs from a trained design only in its RTL parallelism reuses that student).
+    candidates: list[StudentDesign] = Field(default_factory=lambda: [
+        StudentDesign(student="paper", parallelism="half"), StudentDesign(student="paper", bin=2),
+        StudentDesign(student="paper", bin=4)])
     n_csim: int = Field(100, ge=1, le=100_000)
     n_frames: int = Field(400, ge=10, le=1_000_000)
 
@@ -108,14 +114,61 @@ def stage_firmware(out: Path, cfg: DemoConfig, log) -> dict:
             "resources_total": s["resources"]["total"], "folder": str(out / "firmware")}
 
 
+def stage_candidates(out: Path, cfg: DemoConfig, log) -> dict:
+    """Train the candidate designs beside the paper student, give each its evidence (C-sim, HLS
+    model, RTL simulation of the network and of the instrument top on a flow video) and
+    recommend one (:mod:`cellsort.explore.candidates`); the recommended student, with its gate,
+    is exported to ``out/recommended``."""
+    import shutil
+
+    from cellsort.data.detection import estimate_background
+    from cellsort.explore.candidates import compare, folder_name
+
+    board = load_board(cfg.board)
+    data = open_dataset(out / "data", cfg.task)
+    video = np.stack([f for f, _ in synthetic_flow(120, cfg.seed + 7, classes=tuple(parse_task(cfg.task)))])
+    main = StudentDesign(student=cfg.distill.student, options=cfg.distill.student_options,
+                         crop=cfg.distill.input_size[0], bin=cfg.distill.bin)
+    designs = [(main, out / "student", FirmwareRecord.read(out / "firmware").model_dump(mode="json"))]
+    trained = {_trained_as(main): designs[0][1:]}
+    for i, design in enumerate(cfg.candidates, 1):
+        if _trained_as(design) in trained:  # the same student, another RTL parallelism
+            designs.append((design, *trained[_trained_as(design)]))
+            continue
+        artifact = out / "candidates" / folder_name(design) / "student"
+        log(f"distilling candidate {i}/{len(cfg.candidates)}: {design.label}")
+        schedule = DistillConfig.for_design(design, **cfg.distill.model_dump(
+            exclude={"student", "student_options", "input_size", "bin"}))
+        distill(data, schedule, artifact, cache=load_soft_targets(out / "teacher" / "soft_targets.npz"),
+                groups=parse_task(cfg.task), teacher_ref=str(out / "teacher"))
+        designs.append((design, artifact, None))
+        trained[_trained_as(design)] = (artifact, None)
+    log(f"evaluating {len(designs)} designs: C simulation, HLS model, RTL simulation (Verilator)")
+    rec = compare(designs, data, board, out / "candidates", cfg.n_csim, video, estimate_background(video), log=log)
+    target = out / "recommended"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(rec.recommended.artifact, target)
+    rec.recommended.exported = str(target)
+    rec.write(out / "candidates")
+    log(("recommended: " if rec.recommended.beats_paper else "no design beats the paper here: ")
+        + rec.recommended.why)
+    log(f"exported to {target} (with its gate)")
+    return {"folder": str(out / "candidates"), "recommended": rec.recommended.model_dump(mode="json")}
+
+
+def _trained_as(design: StudentDesign) -> str:
+    """What training a design depends on (everything but the RTL parallelism)."""
+    return design.model_copy(update={"parallelism": "auto"}).model_dump_json()
+
+
 def _num(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
 def stage_sort(out: Path, cfg: DemoConfig, log) -> dict:
-    """Sort a synthetic flow-channel video at the artifact's gate (chosen on validation crops
-    when the student was trained); its purity-recovery curve goes to the report."""
-    classifier = CellClassifier(out / "student")
+    """Sort a synthetic flow-channel video with the recommended student at its gate (chosen on
+    validation crops when it was trained); its purity-recovery curve goes to the report."""
+    classifier = CellClassifier(out / "recommended")
     gate = classifier.gate.model_dump(mode="json")
     val = open_dataset(out / "data", cfg.task).val
     margins = classifier.classify(val.images).margins
@@ -142,7 +195,7 @@ def stage_score(out: Path, cfg: DemoConfig, log) -> dict:
     from cellsort.data.rtdc_synth import write_synthetic_recording
     from cellsort.score import score_recording
 
-    classifier = CellClassifier(out / "student")
+    classifier = CellClassifier(out / "recommended")
     labels = write_synthetic_recording(out / "score" / "recording.rtdc", cfg.n_frames, cfg.seed + 1,
                                        classes=classifier.class_names)
     s = score_recording(out / "score" / "recording.rtdc", classifier, out / "score" / "scored.rtdc",
@@ -169,8 +222,8 @@ def stage_report(out: Path, cfg: DemoConfig, log) -> dict:
 
 #: Stages in order; the report comes last, built from what the others wrote.
 STAGES = [("data", stage_data), ("teacher", stage_teacher), ("distill", stage_distill),
-          ("firmware", stage_firmware), ("sort", stage_sort), ("score", stage_score),
-          ("report", stage_report)]
+          ("firmware", stage_firmware), ("candidates", stage_candidates), ("sort", stage_sort),
+          ("score", stage_score), ("report", stage_report)]
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), log=print) -> dict:

@@ -202,6 +202,82 @@ class StageSort(Part):
     decision_accuracy: float | None = None
 
 
+class CandidateHls(Part):
+    """A candidate in the hls4ml flow: the calibrated model per tool, the whole top, resources."""
+
+    by_tool: dict[str, Latency]
+    detection_to_trigger_us: float | None = None
+    detection_to_trigger_us_high: float | None = None
+    detection_to_trigger_verdict: str | None = None
+    lut_fraction: float | None = None
+    resources_method: str
+
+
+class CandidateRtl(Part):
+    """A candidate in the RTL back end: Verilator's measurement, the verdicts, the logic estimate."""
+
+    bit_exact: int
+    n: int
+    cycles: int
+    us: float
+    us_after_last_pixel: float
+    verdict: str
+    detection_to_trigger_us: float | None = None
+    detection_to_trigger_verdict: str | None = None
+    frames_matching: int | None = None
+    frames: int | None = None
+    clock_mhz: float
+    method: str
+    lut_fraction: float | None = None
+    resources_method: str
+    parallelism: dict[str, int]
+
+
+class Count(Part):
+    bit_exact: int
+    n: int
+
+
+class Candidate(Part):
+    """One candidate design with the evidence of each figure."""
+
+    label: str
+    design: dict[str, Any]  # the StudentDesign, as its JSON
+    artifact: str
+    params: int
+    test_accuracy: float
+    test_auc: float | None = None
+    n_test: int
+    csim: Count
+    hls: CandidateHls
+    rtl: CandidateRtl
+
+
+class Recommendation(Part):
+    label: str
+    artifact: str
+    beats_paper: bool
+    why: str
+    exported: str | None = None
+
+
+class CandidatesRecord(Record):
+    """``candidates.json``: the designs tried side by side and the one to build."""
+
+    FILE: ClassVar[str] = "candidates.json"
+    board: str
+    budget_us: float
+    trigger_budget_us: float
+    rows: list[Candidate]
+    recommended: Recommendation
+    rule: str
+
+
+class StageCandidates(Part):
+    folder: str
+    recommended: Recommendation
+
+
 class StageScore(Part):
     events: int
     ml_class_accuracy: float
@@ -212,6 +288,7 @@ class RunStages(Part):
     teacher: StageTrain | None = None
     distill: StageTrain | None = None
     firmware: StageFirmware | None = None
+    candidates: StageCandidates | None = None
     sort: StageSort | None = None
     score: StageScore | None = None
 
@@ -238,7 +315,7 @@ class ExploreRecord(Record):
 
 def field_path_exists(cls: type[BaseModel], path: str) -> bool:
     """Whether ``path`` (``"a.b.c"``) names declared fields of ``cls`` (a ``dict`` field takes
-    any key below it)."""
+    any key below it; a number indexes a ``list`` field)."""
     tp: Any = cls
     for part in path.split("."):
         origin = typing.get_origin(tp)
@@ -247,6 +324,11 @@ def field_path_exists(cls: type[BaseModel], path: str) -> bool:
             origin = typing.get_origin(tp)
         if tp is dict or origin is dict:
             return True
+        if origin is list:
+            if not part.isdigit():
+                return False
+            tp = typing.get_args(tp)[0]
+            continue
         if not (isinstance(tp, type) and issubclass(tp, BaseModel)) or part not in tp.model_fields:
             return False
         tp = tp.model_fields[part].annotation

@@ -111,6 +111,18 @@ def test_rtdc_two_classes(tmp_path):
     assert d.counts() == {"B": 3, "T": 2}
 
 
+def test_a_folder_of_recordings_is_one_class_each(tmp_path):
+    from cellsort.data.load import read_pool
+
+    _rtdc(tmp_path / "B.rtdc")
+    _rtdc(tmp_path / "T.rtdc", n=2)
+    pool, is_test = read_pool(tmp_path, size=(9, 9))
+    assert pool.class_names == ("B", "T") and pool.counts() == {"B": 3, "T": 2} and is_test is None
+    _rtdc(tmp_path / "T.tdms", n=1)  # two files for one class
+    with pytest.raises(DataError, match="two recordings name the same class \\(T\\)"):
+        read_pool(tmp_path, size=(9, 9))
+
+
 def test_rtdc_bad_files(tmp_path):
     (tmp_path / "junk.rtdc").write_bytes(b"junk")
     with pytest.raises(DataError, match="junk.rtdc: not a readable RT-DC recording"):

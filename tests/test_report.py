@@ -10,6 +10,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cellsort.report.sections import lookup
@@ -44,12 +45,14 @@ def tiny_demo(tmp_path_factory):
     """The whole demo at tiny settings (a minute or two), report included."""
     from cellsort.demo import DemoConfig, run_demo
     from cellsort.distill.train import DistillConfig
+    from cellsort.student.design import StudentDesign
     from cellsort.teacher.budget import TEACHER_PRESETS
 
     out = tmp_path_factory.mktemp("demo")
     cfg = DemoConfig(n_images=600, teacher=TEACHER_PRESETS["cpu"].model_copy(
         update={"epochs": 1, "width": 4, "views": 1}),  # another registered student, binned
         distill=DistillConfig(student="small", bin=2, method="kd", epochs=4, min_purity=0.5),
+        candidates=[StudentDesign(student="tiny", bin=4), StudentDesign(student="small", bin=2, parallelism="half")],
         n_csim=8, n_frames=60)
     run_demo(out, cfg, log=lambda msg: None)
     return out
@@ -103,6 +106,53 @@ def test_report_numbers_equal_the_run_files(tiny_demo):
     assert acc["text"] == f"{run['stages']['distill']['test']['accuracy']:.4f}"
     verdict = next(f for f in facts if f["data-path"] == "latency.verdict")
     assert verdict["text"] == run["stages"]["firmware"]["latency_verdict"]
+
+
+def test_report_opens_with_the_verdict_and_the_frontier(tiny_demo):
+    """The first section names the design to build, in words, with the candidates side by side."""
+    cand = json.loads((tiny_demo / "candidates" / "candidates.json").read_text())
+    best = cand["recommended"]
+    page = (tiny_demo / "report.html").read_text()
+    first = page.index("<section")
+    assert page.index("Verdict:", first) < page.index("Run summary", first)
+    verdict = page[first:page.index("</section>", first)]
+    assert ("build " + best["label"]) in verdict if best["beats_paper"] else "no design beats" in verdict
+    assert 'data-name="candidates_frontier"' in verdict
+    cells = [f for f in _parse(tiny_demo / "report.html").facts if f["data-source"] == "candidates/candidates.json"]
+    assert {f"rows.{i}.rtl.us" for i in range(len(cand["rows"]))} <= {f["data-path"] for f in cells}
+    assert len(cand["rows"]) == 3 and all(r["csim"]["bit_exact"] == r["csim"]["n"] for r in cand["rows"])
+    ref, half = cand["rows"][0], cand["rows"][2]  # the same student, half the RTL parallelism: not retrained
+    assert half["artifact"] == ref["artifact"] and half["test_accuracy"] == ref["test_accuracy"]
+    assert all(half["rtl"]["parallelism"][k] <= v for k, v in ref["rtl"]["parallelism"].items())
+    assert half["rtl"]["cycles"] >= ref["rtl"]["cycles"]
+    # the exported design is the recommended one, gate included
+    exported = json.loads((tiny_demo / "recommended" / "artifact.json").read_text())
+    chosen = json.loads((Path(best["artifact"]) / "artifact.json").read_text())
+    assert exported["gate"] == chosen["gate"] and exported["model_name"] == chosen["model_name"]
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+                 if Path(p).is_file()), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine (Debian package chromium)")
+def test_verdict_fills_a_laptop_first_screen_in_a_real_browser(tiny_demo, tmp_path):
+    """Headless Chromium at 1366x768: the verdict box (its green edge) and the frontier plot are on
+    the first screen."""
+    from PIL import Image
+
+    shot = tmp_path / "first_screen.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1366,768",
+                    (tiny_demo / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert img.shape[:2] == (768, 1366)
+    edge = (np.abs(img - [0x2a, 0x9d, 0x3f]).sum(axis=2) < 30)  # the answer's border colour
+    rows = np.flatnonzero(edge.any(axis=1))
+    assert rows.size and rows.min() < 300 and rows.max() == 767  # starts high and fills the screen
+    plot = img[250:700, 500:1300]
+    assert (np.abs(plot - [0xe6, 0x39, 0x46]).sum(axis=2) < 40).any()  # an RTL point of the frontier
 
 
 def test_report_command_on_a_stage_folder_and_on_nothing(tiny_demo, tmp_path):

@@ -27,7 +27,8 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
     Parameters
     ----------
     path : path-like
-        A LymphoMNIST folder (IDX files), a folder of class sub-folders, a Jurkat ``.npz``
+        A LymphoMNIST folder (IDX files), a folder of class sub-folders, a folder of RT-DC
+        recordings (one a class, named by its file: ``B.rtdc``, ``T.rtdc``), a Jurkat ``.npz``
         or an ``.rtdc`` file.
     task : str, optional
         For a Jurkat file, one of its tasks (default ``g1-vs-g2``); ignored otherwise
@@ -48,6 +49,13 @@ def read_pool(path: str | Path, task: str | None = None, size: tuple[int, int] |
         train, test = read_lymphomnist(path)
         pool = concat([train, test], source=str(path))
         return pool, np.arange(len(pool)) >= len(train)
+    recordings = sorted(p for p in path.iterdir() if p.suffix.lower() in RTDC_SUFFIXES) if path.is_dir() else []
+    if recordings and not any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir()):
+        stems = [p.stem for p in recordings]
+        if len(set(stems)) < len(stems):
+            raise DataError(f"{path}: two recordings name the same class "
+                            f"({', '.join(sorted({s for s in stems if stems.count(s) > 1}))})")
+        return read_rtdc({p.stem: p for p in recordings}, size or (64, 64)), None  # one recording a class
     if path.is_dir():
         return read_image_folder(path, size), None
     if path.suffix == ".npz":

@@ -204,3 +204,45 @@ def score_histograms(scores: dict[str, np.ndarray], title: str):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def frontier(points: list[dict], budget_us: float, title: str):
+    """Test accuracy against latency of candidate designs, each with the evidence it has.
+
+    ``points``: dicts with ``label``, ``accuracy``, ``hls`` (tool -> ``(us, low, high)``, drawn
+    as a square with the calibrated band as a horizontal bar), ``rtl_us`` (measured in RTL
+    simulation, a filled circle), ``role`` (``"reference"``, ``"recommended"`` or ``""``) and
+    ``tag`` (words after the label). The first point is the reference: the published latency is a
+    dashed line, and a star marks it at the reference's accuracy on this data.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    tools = sorted({tool for p in points for tool in p["hls"]})
+    colours = dict(zip(tools, ["#457b9d", "#a8dadc", "#6d597a", "#b56576"]))
+    for k, p in enumerate(points):
+        for tool, (us, low, high) in p["hls"].items():
+            ax.errorbar(us, p["accuracy"], xerr=[[us - low], [high - us]], fmt="s", ms=5, capsize=3,
+                        color=colours[tool], alpha=0.9)
+        if p.get("rtl_us") is not None:
+            ring = {"recommended": dict(mec="#2a9d3f", mew=2.5), "reference": dict(mec="black", mew=1.5)}
+            ax.plot(p["rtl_us"], p["accuracy"], "o", ms=8, color="#e63946", **ring.get(p["role"], {}))
+        anchor = min([v[0] for v in p["hls"].values()] + ([p["rtl_us"]] if p.get("rtl_us") is not None else []))
+        name = p["label"] + (f" ({p['tag']})" if p.get("tag") else "")
+        ax.annotate(name, (anchor, p["accuracy"]), textcoords="offset points", xytext=(4, 7 if k % 2 == 0 else -13),
+                    fontsize=7, fontweight="bold" if p["role"] == "recommended" else "normal")
+    ax.axvline(budget_us, color="#c1121f", ls="--", lw=1)
+    if points:
+        ax.plot(budget_us, points[0]["accuracy"], "*", ms=13, color="#c1121f")
+    handles = [plt.Line2D([], [], ls="", marker="s", color=colours[t], label=f"HLS model, {t} (band)")
+               for t in tools]
+    handles += [plt.Line2D([], [], ls="", marker="o", color="#e63946", label="RTL simulation (measured)"),
+                plt.Line2D([], [], ls="--", marker="*", ms=10, color="#c1121f",
+                           label=f"published {budget_us:g} µs at the reference's accuracy here")]
+    ax.legend(handles=handles, fontsize=7, loc="best")
+    ax.set_xscale("log")
+    for axis_format in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
+        axis_format(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set(xlabel="latency, µs (crop's first pixel to class; log scale)", ylabel="test accuracy", title=title)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig

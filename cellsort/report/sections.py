@@ -9,6 +9,7 @@ output each give what they hold. New kinds of results add a rule here.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from cellsort.records import (
+    CandidatesRecord,
     ExploreRecord,
     FirmwareRecord,
     RunRecord,
@@ -37,6 +39,7 @@ class Fact:
     path: str
     fmt: str = "{:.4g}"
     method: str = ""
+    suffix: str = ""  # shown after the value (its band, "/n", a verdict), not part of it
 
     @property
     def text(self) -> str:
@@ -62,6 +65,15 @@ class Figure:
 
 
 @dataclass
+class Table:
+    """Rows side by side: each cell a :class:`Fact` (read from a file) or plain words."""
+
+    header: list[str]
+    rows: list[list[Fact | str]]
+    caption: str = ""
+
+
+@dataclass
 class Section:
     title: str
     folder: str
@@ -69,6 +81,8 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)
+    lead: list[str] = field(default_factory=list)  # the answer in plain words, shown first
+    tables: list[Table] = field(default_factory=list)
 
 
 @dataclass
@@ -114,11 +128,15 @@ def read_json(path: Path) -> dict:
 
 
 def lookup(doc: dict, path: str):
-    """``doc["a"]["b"]`` for ``path="a.b"``; None where a key is missing."""
+    """``doc["a"]["b"]`` for ``path="a.b"`` (``"rows.0.x"`` indexes a list); None where a key is
+    missing."""
     for key in path.split("."):
-        if not isinstance(doc, dict) or key not in doc:
+        if isinstance(doc, list) and key.isdigit() and int(key) < len(doc):
+            doc = doc[int(key)]
+        elif isinstance(doc, dict) and key in doc:
+            doc = doc[key]
+        else:
             return None
-        doc = doc[key]
     return doc
 
 
@@ -187,6 +205,111 @@ RUN_METHODS = {"teacher": "measured on the test split", "distill": "measured on 
                "data": "counted"}
 
 
+def _candidate_row(rec: CandidatesRecord, i: int, src: str, tools: list[str], role: str) -> list:
+    """One candidate's cells: every number a Fact read from ``candidates.json``."""
+    row, at = rec.rows[i], f"rows.{i}"
+
+    def fact(path, fmt, method, suffix=""):
+        return Fact(path.rsplit(".", 1)[-1], lookup(rec.model_dump(mode="json"), f"{at}.{path}"), src,
+                    f"{at}.{path}", fmt, method, suffix)
+
+    rtl = row.rtl
+    cells: list = [row.label + (f" ({role})" if role else ""), fact("params", "{:,d}", "counted"),
+                   fact("test_accuracy", "{:.3f}", f"bit-exact emulator, {row.n_test} test crops"),
+                   fact("csim.bit_exact", "{:d}", "C-simulated (hls4ml)", f"/{row.csim.n}")]
+    for tool in tools:
+        lat = row.hls.by_tool.get(tool)
+        cells.append(fact(f"hls.by_tool.{tool}.total_us", "{:.2f}", lat.method,
+                          f" ({lat.total_us_low:.2f}–{lat.total_us_high:.2f}) {lat.verdict}") if lat else "")
+    cells += [fact("rtl.us", "{:.2f}", rtl.method, f" ({rtl.cycles:,} cycles) {rtl.verdict}"),
+              fact("rtl.bit_exact", "{:d}", "RTL simulation (Verilator) vs the emulator", f"/{rtl.n}"),
+              fact("rtl.detection_to_trigger_us", "{:.2f}", rtl.method,
+                   f" {rtl.detection_to_trigger_verdict}") if rtl.detection_to_trigger_us is not None else "",
+              fact("rtl.lut_fraction", "{:.0%}", rtl.resources_method) if rtl.lut_fraction is not None else ""]
+    return cells
+
+
+@rule("verdict", -10, _has(CandidatesRecord, "rows"))
+def verdict_section(folder: Path, ctx: Context) -> Section:
+    """The answer first: which design to build, whether it beats the paper and on what evidence;
+    then every candidate side by side and the frontier plot."""
+    rec = CandidatesRecord.read(folder)
+    src = ctx.rel(folder / CandidatesRecord.FILE)
+    i = next(k for k, r in enumerate(rec.rows) if r.label == rec.recommended.label)
+    best, ref = rec.rows[i], rec.rows[0]
+    rtl = best.rtl
+    whose = ("the paper's student" if ref.design.get("student") == "paper"
+             else f"the reference student ({ref.label})") + " trained the same way on this data"
+    if rec.recommended.beats_paper:
+        title = f"Verdict: build {best.label}; it beats the published {rec.budget_us:g} µs"
+        trigger = (f", and triggers the sorter {rtl.detection_to_trigger_us:.2f} µs after it detects the cell "
+                   f"(published: {rec.trigger_budget_us:g} µs)" if rtl.detection_to_trigger_us is not None else "")
+        pe = ", ".join(f"{k}={v}" for k, v in rtl.parallelism.items())
+        same = best.artifact == ref.artifact and i != 0
+        which = (f"Build {best.label}: {whose.split(' trained')[0]} itself, with another RTL parallelism "
+                 f"({pe} output pixels a cycle) that leaves more of the part free. " if same else f"Build {best.label}. ")
+        acc = (f"at its test accuracy of {best.test_accuracy:.1%} on this data" if same else
+               f"at test accuracy {best.test_accuracy:.1%} against {ref.test_accuracy:.1%} for {whose}")
+        lead = [f"{which}It classifies a cell {rtl.us:.2f} µs after the crop's first pixel "
+                f"arrives (published: {rec.budget_us:g} µs){trigger}, {acc}.",
+                f"Evidence: cycles measured in RTL simulation (Verilator) at an assumed {rtl.clock_mhz:g} MHz "
+                "(it meets both budgets even at half that clock; Vivado's timing report settles the clock); "
+                f"bit-exact on {best.csim.bit_exact}/{best.csim.n} test crops in C simulation (hls4ml) and "
+                f"{rtl.bit_exact}/{rtl.n} in RTL simulation"
+                + (f"; {rtl.frames_matching}/{rtl.frames} video frames decided as the Python model does"
+                   if rtl.frames else "") + "."]
+    else:
+        title = "Verdict: no design beats the paper on this data with measured evidence"
+        lead = [f"No candidate beats the published {rec.budget_us:g} µs at the accuracy of {whose} "
+                f"with measured evidence. The most accurate is {best.label} "
+                f"({best.test_accuracy:.1%}); the reasons for each design are below."]
+    section = Section(title, ctx.rel(folder), lead=lead)
+    section.notes = [f"Why: {rec.recommended.why}.", f"Rule: {rec.rule}."]
+    if rec.recommended.exported:
+        section.notes.append(f"The recommended student, with its sort gate, is exported to "
+                             f"{rec.recommended.exported}.")
+    section.facts = facts_from(rec, src, [
+        ("recommended design", f"rows.{i}.label", "{}"), ("beats the paper", "recommended.beats_paper", "{}"),
+        ("its test accuracy", f"rows.{i}.test_accuracy", "{:.4f}"),
+        ("paper student's test accuracy (this data)", "rows.0.test_accuracy", "{:.4f}"),
+        ("its latency, first pixel to class, µs", f"rows.{i}.rtl.us", "{:.2f}"),
+        ("its detection to trigger, µs", f"rows.{i}.rtl.detection_to_trigger_us", "{:.2f}"),
+        ("C-sim crops bit-exact", f"rows.{i}.csim.bit_exact", "{:d}"),
+        ("C-sim crops compared", f"rows.{i}.csim.n", "{:d}"),
+        ("RTL crops bit-exact", f"rows.{i}.rtl.bit_exact", "{:d}"), ("RTL crops compared", f"rows.{i}.rtl.n", "{:d}")],
+        "see the table's methods")
+    tools = sorted({t for r in rec.rows for t in r.hls.by_tool})
+    clocks = {t: next(r.hls.by_tool[t].clock_mhz for r in rec.rows if t in r.hls.by_tool) for t in tools}
+    header = (["design", "parameters", f"test accuracy ({ref.n_test} crops)", "C-sim bit-exact"]
+              + [f"HLS model {t} {clocks[t]:g} MHz, µs (band)" for t in tools]
+              + [f"RTL {rtl.clock_mhz:g} MHz, µs (cycles)", "RTL bit-exact", "RTL detection to trigger, µs",
+                 "LUTs (RTL, est.)"])
+    first = "paper student" if ref.design.get("student") == "paper" else "reference"
+    roles = {0: first, i: "recommended"} if i else {0: f"{first}, recommended"}
+    section.tables = [Table(header, [_candidate_row(rec, k, src, tools, roles.get(k, ""))
+                                     for k in range(len(rec.rows))],
+                            f"Verdicts against {rec.budget_us:g} µs and {rec.trigger_budget_us:g} µs. "
+                            "HLS model: PASS when the band's top is within budget, FAIL when its bottom is over, "
+                            "else UNCERTAIN (a C-synthesis report settles it). RTL: cycles measured, clock assumed: "
+                            "PASS at half the clock, UNCERTAIN only at the assumed clock. RTL times run from the "
+                            "crop's first pixel to the class. Methods: hover a number.")]
+    drawn: set[str] = set()  # a student's HLS figures once, however many RTL builds share it
+    points = []
+    for k, r in enumerate(rec.rows):
+        points.append({"label": re.sub(r" \(crop [^)]*\)", "", r.label), "accuracy": r.test_accuracy,
+                       "rtl_us": r.rtl.us, "tag": roles.get(k, ""),
+                       "role": "recommended" if k == i else ("reference" if k == 0 else ""),
+                       "hls": {} if r.artifact in drawn else
+                       {t: (v.total_us, v.total_us_low, v.total_us_high) for t, v in r.hls.by_tool.items()}})
+        drawn.add(r.artifact)
+    section.figures = [Figure(
+        "candidates_frontier", "Test accuracy against latency of every candidate: squares the calibrated "
+        "HLS model per tool with its band, circles the RTL simulation (cycles measured, clock assumed), "
+        f"the dashed line the published {rec.budget_us:g} µs and the star the paper's latency at the reference's "
+        "accuracy on this data.", F.png_bytes(F.frontier(points, rec.budget_us, "accuracy against latency")))]
+    return section
+
+
 @rule("run", 0, _has(RunRecord, "stages"))
 def run_section(folder: Path, ctx: Context) -> Section:
     """The demo's headline numbers, straight from ``run.json``."""
@@ -218,6 +341,10 @@ def run_section(folder: Path, ctx: Context) -> Section:
     section.facts = [f if f.path != "stages.firmware.bit_exact" else
                      Fact(f.label, f.value, f.source, f.path, f.fmt, "C-simulated (hls4ml) vs QKeras and the emulator")
                      for f in section.facts]
+    if doc.stages.candidates is not None:
+        section.notes.append(f"The student and firmware figures here are the first design's (stage distill); "
+                             f"the verdict compares every candidate, and sort and score use the recommended "
+                             f"{doc.stages.candidates.recommended.label}.")
     if doc.stages.firmware is not None:
         section.notes.append(f"Latency method: {doc.stages.firmware.latency_method}.")
     section.details = {"versions": json.dumps(doc.versions, indent=1),
