@@ -2,6 +2,7 @@
 and the exported design C-simulated bit-exactly."""
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -34,6 +35,20 @@ def study_run(tmp_path_factory):
                         population=4, space=SPACE, heartbeat_s=2)
     summary = explore(cfg, root / "study", log=lambda msg: None)
     return root, cfg, summary
+
+
+def test_workers_that_open_the_artifact_table_together_both_get_it(tmp_path):
+    """The second to create the table (here: always, the check is not made first) finds it made
+    by the first and shares it, as two workers starting at once do."""
+    import sqlalchemy
+
+    from cellsort.explore.artifacts import DatabaseArtifactStore
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'study.db'}")
+    first, second = DatabaseArtifactStore(engine), DatabaseArtifactStore(engine)
+    first.write("a1", io.BytesIO(b"student"))
+    with second.open_reader("a1") as f:
+        assert f.read() == b"student"
 
 
 def test_two_workers_share_one_study_and_the_front_is_non_dominated(study_run):

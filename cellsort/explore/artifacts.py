@@ -26,13 +26,18 @@ class DatabaseArtifactStore:
     TABLE = "cellsort_artifacts"
 
     def __init__(self, engine):
-        from sqlalchemy import Column, LargeBinary, MetaData, String, Table
+        from sqlalchemy import Column, LargeBinary, MetaData, String, Table, inspect
+        from sqlalchemy.exc import DatabaseError
 
         self.engine = engine
         meta = MetaData()
         self.table = Table(self.TABLE, meta, Column("artifact_id", String(64), primary_key=True),
                            Column("body", LargeBinary, nullable=False))
-        meta.create_all(engine, checkfirst=True)
+        try:  # workers starting together race to create it: whoever loses finds it made
+            meta.create_all(engine, checkfirst=False)
+        except DatabaseError:
+            if not inspect(engine).has_table(self.TABLE):
+                raise
 
     def open_reader(self, artifact_id: str):
         from optuna.artifacts.exceptions import ArtifactNotFound
