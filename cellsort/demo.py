@@ -131,6 +131,7 @@ def stage_candidates(out: Path, cfg: DemoConfig, log) -> dict:
                          crop=cfg.distill.input_size[0], bin=cfg.distill.bin)
     designs = [(main, out / "student", FirmwareRecord.read(out / "firmware").model_dump(mode="json"))]
     trained = {_trained_as(main): designs[0][1:]}
+    soft_targets = load_soft_targets(out / "teacher" / "soft_targets.npz")
     for i, design in enumerate(cfg.candidates, 1):
         if _trained_as(design) in trained:  # the same student, another RTL parallelism
             designs.append((design, *trained[_trained_as(design)]))
@@ -139,8 +140,8 @@ def stage_candidates(out: Path, cfg: DemoConfig, log) -> dict:
         log(f"distilling candidate {i}/{len(cfg.candidates)}: {design.label}")
         schedule = DistillConfig.for_design(design, **cfg.distill.model_dump(
             exclude={"student", "student_options", "input_size", "bin"}))
-        distill(data, schedule, artifact, cache=load_soft_targets(out / "teacher" / "soft_targets.npz"),
-                groups=parse_task(cfg.task), teacher_ref=str(out / "teacher"))
+        distill(data, schedule, artifact, cache=soft_targets, groups=parse_task(cfg.task),
+                teacher_ref=str(out / "teacher"))
         designs.append((design, artifact, None))
         trained[_trained_as(design)] = (artifact, None)
     log(f"evaluating {len(designs)} designs: C simulation, HLS model, RTL simulation (Verilator)")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +11,7 @@ from cellsort.cli.console import console, err_console, make_table
 from cellsort.config import load_config
 from cellsort.demo import DemoConfig, run_demo
 from cellsort.records import CandidatesRecord, RunRecord
+from cellsort.student.design import StudentDesign
 
 
 def candidates_table(rec: CandidatesRecord):
@@ -26,7 +26,7 @@ def candidates_table(rec: CandidatesRecord):
         hls = [f"{v.total_us:.2f} ({v.total_us_low:.1f}–{v.total_us_high:.1f}) {v.verdict}"
                if (v := r.hls.by_tool.get(t)) else "" for t in tools]
         d2t = r.rtl.detection_to_trigger_us
-        short = re.sub(r" \(crop [^)]*\)", "", r.label)  # "paper@48 rf1 pe/2"
+        short = StudentDesign.model_validate(r.design).short_label
         table.add_row(("→ " if r.label == rec.recommended.label else "") + short,
                       f"{r.params:,}", f"{r.test_accuracy:.3f}",
                       f"{r.csim.bit_exact}/{r.csim.n} {r.rtl.bit_exact}/{r.rtl.n}", *hls,

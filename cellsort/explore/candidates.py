@@ -27,7 +27,7 @@ from cellsort.student.design import StudentDesign
 
 BUDGET_US, TRIGGER_BUDGET_US = 14.5, 24.7
 RULE = ("bit-exact in C simulation and RTL, logic within the part, test accuracy within {points:g} point(s) "
-        "of the paper student; of those passing 14.5 µs and 24.7 µs in the RTL back end (measured cycles, "
+        "of the paper student; of those passing {budget:g} µs and {trigger:g} µs in the RTL back end (measured cycles, "
         "PASS even at half the assumed clock), the least logic")
 
 
@@ -40,7 +40,7 @@ def evaluate(design: StudentDesign, data, artifact: Path, board, out: Path, n_cs
     """
     from cellsort.firmware.fpga_detect import FpgaDetectConfig
     from cellsort.firmware.rtl import RtlConfig, build, simulate_crops, simulate_frames
-    from cellsort.firmware.rtl.cost import halved, rtl_cost, verdict
+    from cellsort.firmware.rtl.cost import parallelism_of, rtl_cost, verdict
     from cellsort.firmware.rtl.design import plan_of_artifact
     from cellsort.student.artifact import load_student
 
@@ -48,7 +48,7 @@ def evaluate(design: StudentDesign, data, artifact: Path, board, out: Path, n_cs
     log(f"  {design.label}: C-sim bit-exact {fw['bit_exact']}/{fw['n_csim']}; {fw['latency_summary']}")
     plan = plan_of_artifact(art)
     crop, bin_, ppc = tuple(art.preprocessing.input_size), art.preprocessing.bin, board.pixels_per_clock
-    par = halved(plan, crop, bin_, ppc) if design.parallelism == "half" else {}
+    par = parallelism_of(design.parallelism, plan, crop, bin_, ppc)
     rec = build(art, out / "rtl", RtlConfig(pixels_per_clock=ppc, clock_mhz=rtl_clock_mhz, parallelism=par),
                 board.part)
     net = simulate_crops(out / "rtl", art, data.test.images[:max(n_csim, 200)])
@@ -58,7 +58,7 @@ def evaluate(design: StudentDesign, data, artifact: Path, board, out: Path, n_cs
         f"cycles = {net['us_first_pixel_to_class']:.2f} µs first pixel to class"
         + (f"; detection to trigger {d2t_rtl:.2f} µs, {top['frames_matching']}/{top['frames']} frames as Python"
            if d2t_rtl else ""))
-    estimate = rtl_cost(plan, crop, bin_, ppc, rtl_clock_mhz, par or None)["resources"]
+    estimate = rtl_cost(plan, crop, bin_, ppc, rtl_clock_mhz, par)["resources"]
     d2t = fw["detection_to_trigger"] or {}
     cap = board.capacity
     return Candidate.model_validate({
@@ -101,8 +101,9 @@ def recommend(rows: list[Candidate], points: float = 1.0) -> Recommendation:
         rtl = best.rtl
         why = (f"{best.label}: test accuracy {best.test_accuracy:.3f} against the paper student's "
                f"{ref.test_accuracy:.3f} on this data, {rtl.us:.2f} µs from the crop's first pixel to the class "
-               f"against the published 14.5 µs"
-               + (f" and {rtl.detection_to_trigger_us:.2f} µs from detection to trigger against 24.7 µs"
+               f"against the published {BUDGET_US:g} µs"
+               + (f" and {rtl.detection_to_trigger_us:.2f} µs from detection to trigger against "
+                  f"{TRIGGER_BUDGET_US:g} µs"
                   if rtl.detection_to_trigger_us else "")
                + f" (RTL simulation in Verilator, cycles measured, {rtl.clock_mhz:g} MHz assumed: it passes even at "
                  f"half that clock); bit-exact {best.csim.bit_exact}/{best.csim.n} in C simulation and "
@@ -147,7 +148,8 @@ def compare(designs: list[tuple[StudentDesign, Path, dict | None]], data, board,
     choice = recommend(rows, points)
     rec = CandidatesRecord.make({"points": points, "n_csim": n_csim, "board": board.part}, board=board.part,
                                 budget_us=BUDGET_US, trigger_budget_us=TRIGGER_BUDGET_US, rows=rows,
-                                recommended=choice, rule=RULE.format(points=points))
+                                recommended=choice, rule=RULE.format(points=points, budget=BUDGET_US,
+                                                                  trigger=TRIGGER_BUDGET_US))
     rec.write(out)
     return rec
 

@@ -45,13 +45,13 @@ def rtl_cost_of(design: StudentDesign, board: BoardPreset, model=None, clock_mhz
     clock down to half of it, the verdict by :func:`~cellsort.firmware.rtl.cost.verdict`; logic
     by the analytic count of the generated RTL (:mod:`cellsort.firmware.rtl.cost`)."""
     from cellsort.firmware.plan import read_plan
-    from cellsort.firmware.rtl.cost import halved, rtl_cost, verdict
+    from cellsort.firmware.rtl.cost import parallelism_of, rtl_cost, verdict
 
     model = model if model is not None else design.build(2)
     prep = design.preprocessing()
     plan = read_plan(model, prep)
     crop = tuple(prep.input_size)
-    par = halved(plan, crop, design.bin, board.pixels_per_clock) if design.parallelism == "half" else None
+    par = parallelism_of(design.parallelism, plan, crop, design.bin, board.pixels_per_clock)
     c = rtl_cost(plan, crop, design.bin, board.pixels_per_clock, clock_mhz, par)
     latency = {"us": c["us"], "low_us": c["us"], "high_us": 2 * c["us"], "cycles": c["cycles"],
                "verdict": verdict(c["us"], budget_us),

@@ -199,7 +199,12 @@ class Emulator:
         return cls(read_plan(model, prep), class_names, backend, products)
 
     def logits(self, images: np.ndarray, chunk: int = 16) -> np.ndarray:
-        """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size.
+        """Logits (float64, exact) of uint8 crops (N, h, w) fitted to the input size."""
+        return self.codes(images, chunk).astype(np.float64) / 2.0 ** self.plan.out_frac
+
+    def codes(self, images: np.ndarray, chunk: int = 16) -> np.ndarray:
+        """The logits as the firmware's registers hold them: int64 codes on the grid
+        ``2**-plan.out_frac``.
 
         NumPy back end: crops go through in chunks of ``chunk``, which keeps the intermediate
         arrays in cache.
@@ -216,7 +221,7 @@ class Emulator:
             codes = np.concatenate([self._codes(images[i:i + chunk])
                                     for i in range(0, len(images), chunk)] or
                                    [np.zeros((0, int(np.prod(self.plan.shapes[-1]))))])
-        return codes.astype(np.float64) / 2.0 ** self.plan.out_frac
+        return np.asarray(codes).astype(np.int64)
 
     def _codes(self, images: np.ndarray) -> np.ndarray:
         """Output codes of a chunk, NumPy back end."""

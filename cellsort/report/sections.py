@@ -9,7 +9,6 @@ output each give what they hold. New kinds of results add a rule here.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +26,7 @@ from cellsort.records import (
 )
 from cellsort.registry import Registry
 from cellsort.report import figures as F
+from cellsort.student.design import StudentDesign
 
 
 @dataclass
@@ -208,10 +208,10 @@ RUN_METHODS = {"teacher": "measured on the test split", "distill": "measured on 
 def _candidate_row(rec: CandidatesRecord, i: int, src: str, tools: list[str], role: str) -> list:
     """One candidate's cells: every number a Fact read from ``candidates.json``."""
     row, at = rec.rows[i], f"rows.{i}"
+    doc = row.model_dump(mode="json")
 
     def fact(path, fmt, method, suffix=""):
-        return Fact(path.rsplit(".", 1)[-1], lookup(rec.model_dump(mode="json"), f"{at}.{path}"), src,
-                    f"{at}.{path}", fmt, method, suffix)
+        return Fact(path.rsplit(".", 1)[-1], lookup(doc, path), src, f"{at}.{path}", fmt, method, suffix)
 
     rtl = row.rtl
     cells: list = [row.label + (f" ({role})" if role else ""), fact("params", "{:,d}", "counted"),
@@ -238,15 +238,16 @@ def verdict_section(folder: Path, ctx: Context) -> Section:
     i = next(k for k, r in enumerate(rec.rows) if r.label == rec.recommended.label)
     best, ref = rec.rows[i], rec.rows[0]
     rtl = best.rtl
-    whose = ("the paper's student" if ref.design.get("student") == "paper"
-             else f"the reference student ({ref.label})") + " trained the same way on this data"
+    is_paper = ref.design.get("student") == "paper"
+    who = "the paper's student" if is_paper else f"the reference student ({ref.label})"
+    whose = f"{who} trained the same way on this data"
     if rec.recommended.beats_paper:
         title = f"Verdict: build {best.label}; it beats the published {rec.budget_us:g} µs"
         trigger = (f", and triggers the sorter {rtl.detection_to_trigger_us:.2f} µs after it detects the cell "
                    f"(published: {rec.trigger_budget_us:g} µs)" if rtl.detection_to_trigger_us is not None else "")
         pe = ", ".join(f"{k}={v}" for k, v in rtl.parallelism.items())
         same = best.artifact == ref.artifact and i != 0
-        which = (f"Build {best.label}: {whose.split(' trained')[0]} itself, with another RTL parallelism "
+        which = (f"Build {best.label}: {who} itself, with another RTL parallelism "
                  f"({pe} output pixels a cycle) that leaves more of the part free. " if same else f"Build {best.label}. ")
         acc = (f"at its test accuracy of {best.test_accuracy:.1%} on this data" if same else
                f"at test accuracy {best.test_accuracy:.1%} against {ref.test_accuracy:.1%} for {whose}")
@@ -284,7 +285,7 @@ def verdict_section(folder: Path, ctx: Context) -> Section:
               + [f"HLS model {t} {clocks[t]:g} MHz, µs (band)" for t in tools]
               + [f"RTL {rtl.clock_mhz:g} MHz, µs (cycles)", "RTL bit-exact", "RTL detection to trigger, µs",
                  "LUTs (RTL, est.)"])
-    first = "paper student" if ref.design.get("student") == "paper" else "reference"
+    first = "paper student" if is_paper else "reference"
     roles = {0: first, i: "recommended"} if i else {0: f"{first}, recommended"}
     section.tables = [Table(header, [_candidate_row(rec, k, src, tools, roles.get(k, ""))
                                      for k in range(len(rec.rows))],
@@ -296,7 +297,7 @@ def verdict_section(folder: Path, ctx: Context) -> Section:
     drawn: set[str] = set()  # a student's HLS figures once, however many RTL builds share it
     points = []
     for k, r in enumerate(rec.rows):
-        points.append({"label": re.sub(r" \(crop [^)]*\)", "", r.label), "accuracy": r.test_accuracy,
+        points.append({"label": StudentDesign.model_validate(r.design).short_label, "accuracy": r.test_accuracy,
                        "rtl_us": r.rtl.us, "tag": roles.get(k, ""),
                        "role": "recommended" if k == i else ("reference" if k == 0 else ""),
                        "hls": {} if r.artifact in drawn else

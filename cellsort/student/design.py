@@ -59,15 +59,24 @@ class StudentDesign(StrictModel):
 
     @property
     def label(self) -> str:
-        """A short name: ``paper@12 (crop 48 / bin 4) w4a4 rf1``."""
+        """A short name: ``paper@12 (crop 48/bin 4) w4a4 rf1``."""
+        return f"{self.student}@{self.input_side} (crop {self.crop}/bin {self.bin}){self._settings}"
+
+    @property
+    def short_label(self) -> str:
+        """The label without its crop and bin (narrow tables): ``paper@12 w4a4 rf1``."""
+        return f"{self.student}@{self.input_side}{self._settings}"
+
+    @property
+    def _settings(self) -> str:
+        """Bits, other options, reuse factor and RTL parallelism, as the labels show them."""
         bits = ""
         if "weight_bits" in self.options or "act_bits" in self.options:
             bits = f" w{self.options.get('weight_bits', 8)}a{self.options.get('act_bits', 8)}"
         extra = {k: v for k, v in self.options.items() if k not in ("weight_bits", "act_bits")}
         more = "".join(f" {k}={v}" for k, v in extra.items())
         par = "" if self.parallelism == "auto" else " pe/2"
-        return (f"{self.student}@{self.input_side} (crop {self.crop}/bin {self.bin}){bits}{more}"
-                f" rf{self.reuse_factor}{par}")
+        return f"{bits}{more} rf{self.reuse_factor}{par}"
 
     def preprocessing(self, mean: float | None = None, std: float | None = None):
         """The :class:`~cellsort.data.Preprocessing` that feeds this design."""

@@ -102,6 +102,12 @@ def rtl_cost(plan, crop: tuple[int, int], bin_: int, pixels_per_clock: int, cloc
             "resources": {**logic(front, layers, sched.ring_rows), "method": METHOD}}
 
 
+def parallelism_of(mode: str, plan, crop, bin_, pixels_per_clock) -> dict[str, int]:
+    """PE per convolution for a design's parallelism ``mode``: ``auto`` (empty: the fewest that
+    keep up) or ``half`` (:func:`halved`)."""
+    return halved(plan, crop, bin_, pixels_per_clock) if mode == "half" else {}
+
+
 def halved(plan, crop, bin_, pixels_per_clock) -> dict[str, int]:
     """Every convolution at half the parallelism that keeps up (pooled: 1 or even)."""
     _, layers = network_layers(plan, crop, bin_, pixels_per_clock)

@@ -156,6 +156,12 @@ def _executable(folder: Path, module: str) -> Path:
     return sim.build(folder, source, tb, module)
 
 
+def threshold_code(art, plan) -> int:
+    """The artifact's gate as the design's threshold register holds it: the largest code on the
+    logits' grid not above it (``margin > code`` sorts exactly the margins above the gate)."""
+    return int(np.floor(art.threshold * 2 ** plan.out_frac))
+
+
 def simulate_crops(folder: str | Path, art, crops: np.ndarray, gap: int = 1) -> dict:
     """Crops through the network in Verilator: bit-exact count against the emulator, measured
     cycles from the first and the last pixel to the class, and the interval between crops."""
@@ -170,12 +176,12 @@ def simulate_crops(folder: str | Path, art, crops: np.ndarray, gap: int = 1) -> 
     exe = _executable(folder, "cellsort_net")
     t_build = time.perf_counter() - t0
     crops = region_of_interest(crops, art.preprocessing)
-    threshold = int(np.floor(art.threshold * 2 ** plan.out_frac))
+    threshold = threshold_code(art, plan)
     t0 = time.perf_counter()
     res = sim.run(exe, crops, threshold, gap=gap, crop_gap=rec["predicted"]["crop_gap_cycles"])
     t_sim = time.perf_counter() - t0
     emu = Emulator(plan)
-    codes = np.rint(emu.logits(art.preprocessing.fit_images(crops)) * 2.0 ** plan.out_frac).astype(np.int64)
+    codes = emu.codes(art.preprocessing.fit_images(crops))
     margins = sort_margin(codes, art.sort_class).astype(np.int64)
     same = (np.all(res.logits == codes, axis=1) & (res.margins == margins)
             & (res.classes == codes.argmax(1)) & (res.sorted == (margins > threshold)))
@@ -215,7 +221,7 @@ def simulate_frames(folder: str | Path, art, frames: np.ndarray, background: np.
     if h > mh or w > mw:
         raise DataError(f"frames of {h}x{w} exceed the top's largest frame {mh}x{mw} (--max-frame)")
     exe = _executable(folder, "cellsort_top")
-    threshold = int(np.floor(art.threshold * 2 ** plan.out_frac))
+    threshold = threshold_code(art, plan)
     regs = [detect.threshold, detect.min_area, detect.max_area, detect.window_left, detect.window_right,
             detect.max_gap, detect.trigger_col, threshold]
     t0 = time.perf_counter()
@@ -231,7 +237,7 @@ def simulate_frames(folder: str | Path, art, frames: np.ndarray, background: np.
         want = {"found": 0}
         if obj is not None:
             found += 1
-            z = np.rint(emu.logits(prep.fit_images(det.crop_of(frame, obj)[None])) * 2.0 ** plan.out_frac)
+            z = emu.codes(prep.fit_images(det.crop_of(frame, obj)[None]))
             m = int(sort_margin(z, art.sort_class)[0])
             want = {"found": 1, "row": obj.row, "col": obj.col, "crop_top": obj.crop_top,
                     "crop_left": obj.crop_left, "crossed": int(crossed), "trigger": int(crossed and m > threshold),
