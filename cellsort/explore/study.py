@@ -218,13 +218,20 @@ def _run_trial(study, storage, trial_id: int, objective) -> None:
     with heartbeat(storage, trial_id):
         try:
             values = objective(trial)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return  # its heartbeat was late: another worker failed it and retries its slot
         except optuna.TrialPruned:
-            study.tell(trial, state=TrialState.PRUNED)
-            return
+            values = TrialState.PRUNED
         except BaseException:
-            study.tell(trial, state=TrialState.FAIL)
+            if not storage.get_trial(trial_id).state.is_finished():
+                study.tell(trial, state=TrialState.FAIL)
             raise
-    study.tell(trial, values)
+    if storage.get_trial(trial_id).state.is_finished():
+        return  # failed as stale meanwhile; the retry of its slot counts instead
+    if values is TrialState.PRUNED:
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, values)
 
 
 def _space_params(cfg: ExploreConfig, objective: Objective):
